@@ -1,0 +1,1 @@
+//! kratos-rs facade (placeholder).
