@@ -25,6 +25,13 @@ impl MemoryRegistry {
         Self::default()
     }
 
+    /// The process-wide registry: every App that does not name a registrar
+    /// registers here, so services started in one process find each other.
+    pub fn global() -> Self {
+        static GLOBAL: std::sync::OnceLock<MemoryRegistry> = std::sync::OnceLock::new();
+        GLOBAL.get_or_init(MemoryRegistry::new).clone()
+    }
+
     fn sender(&self, name: &str) -> watch::Sender<List> {
         let mut services = self.services.lock().expect("registry lock poisoned");
         services

@@ -1,0 +1,98 @@
+//! Transport info: what a middleware knows about the call it wraps.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum_core::body::Body;
+
+use crate::Error;
+
+/// The protocol of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// HTTP/JSON.
+    Http,
+    /// gRPC (over HTTP/2).
+    Grpc,
+}
+
+impl Kind {
+    /// The name used in logs and metrics: `http` or `grpc`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Http => "http",
+            Kind::Grpc => "grpc",
+        }
+    }
+
+    /// Encodes `err` the way this transport sends errors: a JSON body with the
+    /// code as status for HTTP, a trailers-only status with ErrorInfo for gRPC.
+    pub fn error_response(&self, err: &Error) -> http::Response<Body> {
+        match self {
+            Kind::Http => err.to_http_response(),
+            Kind::Grpc => err.to_grpc_response(),
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the transport knows about a call, inserted as an `http::Request`
+/// extension before any middleware runs, on the server and the client side.
+///
+/// The operation is `/package.Service/Method` for gRPC (and for HTTP routes
+/// generated from a `.proto`), the route template (`/v1/users/{id}`) for
+/// hand-written HTTP routes, so middleware matches operations without parsing
+/// paths. Request and reply headers are those of the `http::Request` and
+/// `http::Response` the middleware already holds: they are not copied here.
+///
+/// ```
+/// use kratos_core::{Kind, TransportInfo};
+///
+/// let mut req = http::Request::new(());
+/// req.extensions_mut().insert(TransportInfo::new(Kind::Grpc, "/helloworld.Greeter/SayHello", "grpc://127.0.0.1:9000"));
+/// let info = TransportInfo::from_request(&req).unwrap();
+/// assert_eq!(info.kind(), Kind::Grpc);
+/// assert_eq!(info.operation(), "/helloworld.Greeter/SayHello");
+/// ```
+#[derive(Debug, Clone)]
+pub struct TransportInfo {
+    kind: Kind,
+    operation: Arc<str>,
+    endpoint: Arc<str>,
+}
+
+impl TransportInfo {
+    /// Transport info for one call.
+    pub fn new(kind: Kind, operation: impl Into<Arc<str>>, endpoint: impl Into<Arc<str>>) -> Self {
+        Self {
+            kind,
+            operation: operation.into(),
+            endpoint: endpoint.into(),
+        }
+    }
+
+    /// The info a transport attached to `req`, if any.
+    pub fn from_request<B>(req: &http::Request<B>) -> Option<&TransportInfo> {
+        req.extensions().get()
+    }
+
+    /// HTTP or gRPC.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The operation: the gRPC full method or the HTTP route template.
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+
+    /// The server's endpoint (server side) or the target (client side).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
