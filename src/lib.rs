@@ -1,1 +1,52 @@
-//! kratos-rs facade (placeholder).
+//! **kratos-rs**: the Kratos microservice framework for Rust. One service
+//! definition served over gRPC (tonic) and HTTP/JSON (axum), registered in a
+//! registry, with one error model, lifecycle hooks and graceful stop.
+//!
+//! This crate re-exports the workspace crates; depend on it alone.
+//!
+//! ```
+//! use kratos::http::HttpServer;
+//! use kratos::{App, Error};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Error> {
+//! async fn find_user() -> Result<String, Error> {
+//!     Err(Error::not_found("USER_NOT_FOUND", "no such user"))
+//! }
+//! let http = HttpServer::builder()
+//!     .address(([127, 0, 0, 1], 0))
+//!     .route("/v1/users/{id}", axum::routing::get(find_user))
+//!     .build();
+//! let app = App::builder().name("users").server(http).signals([]).build();
+//! app.stop_handle().stop(); // a real service runs until SIGINT/SIGTERM
+//! app.run().await
+//! # }
+//! ```
+//!
+//! # Feature Flags
+//!
+//! None yet: backends (etcd, Consul, OTLP) arrive as opt-in features.
+//!
+//! # Structure
+//!
+//! | module | crate | what |
+//! |---|---|---|
+//! | [`core`] | `kratos-core` | [`App`], [`Server`], [`Error`], [`TransportInfo`], [`Metadata`] |
+//! | [`http`], [`grpc`] | `kratos-transport` | the HTTP and gRPC servers |
+//! | [`registry`] | `kratos-registry` | `Registrar`, `Discovery`, `ServiceInstance`, backends |
+//! | [`selector`] | `kratos-selector` | balancers for discovery-aware clients |
+//! | [`config`] | `kratos-config` | watched configuration sources |
+//! | [`middleware`] | `kratos-middleware` | tower layers for both transports |
+#![forbid(unsafe_code)]
+#![warn(missing_docs, rust_2018_idioms)]
+
+pub use kratos_config as config;
+pub use kratos_core as core;
+pub use kratos_core::{
+    App, AppBuilder, AppInfo, Error, Health, Kind, Metadata, Result, Server, ServerContext, Signal,
+    StopHandle, TransportInfo,
+};
+pub use kratos_middleware as middleware;
+pub use kratos_registry as registry;
+pub use kratos_selector as selector;
+pub use kratos_transport::{grpc, http};

@@ -252,9 +252,11 @@ mod tests {
         assert_ne!(a, Error::bad_request("USER_NOT_FOUND", "a"));
     }
 
+    type Predicate = fn(&Error) -> bool;
+
     #[test]
     fn every_helper_matches_its_own_code_only() {
-        let cases: [(Error, fn(&Error) -> bool, u16); 10] = [
+        let cases: [(Error, Predicate, u16); 10] = [
             (Error::bad_request("R", ""), is_bad_request_error, 400),
             (Error::unauthorized("R", ""), is_unauthorized_error, 401),
             (Error::forbidden("R", ""), is_forbidden_error, 403),

@@ -1,0 +1,174 @@
+//! [`HttpServer`] and its builder.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, Route, get};
+use http::StatusCode;
+use kratos_core::{Error, Health, HealthState, Kind, Server, ServerContext};
+use tokio::time::Instant;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::info::TransportInfoLayer;
+use crate::serve::Listener;
+
+/// The path of the health endpoint every HTTP server answers.
+pub const HEALTH_PATH: &str = "/health";
+
+/// An HTTP/1.1 + HTTP/2 (h2c) server around an axum [`Router`].
+///
+/// Unknown routes answer 404 and a wrong method 405, both as Kratos error
+/// bodies; `GET /health` answers 200 while the App serves and 503 once it
+/// stops (health bypasses user layers, so an auth layer does not hide it).
+///
+/// ```no_run
+/// use axum::routing::get;
+/// use kratos_core::App;
+/// use kratos_transport::http::HttpServer;
+///
+/// # async fn run() -> Result<(), kratos_core::Error> {
+/// let http = HttpServer::builder()
+///     .address(([0, 0, 0, 0], 8000))
+///     .route("/hello", get(|| async { "hello" }))
+///     .build();
+/// App::builder().name("hello").server(http).build().run().await
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct HttpServer {
+    listener: Listener,
+}
+
+/// Builds an [`HttpServer`]: address, routes, then layers (as in axum, a layer
+/// wraps the routes added before it).
+#[derive(Debug)]
+pub struct HttpServerBuilder {
+    address: SocketAddr,
+    endpoint: Option<String>,
+    router: Router,
+}
+
+impl HttpServer {
+    /// A builder listening on `0.0.0.0:0` (any free port) with no routes.
+    pub fn builder() -> HttpServerBuilder {
+        HttpServerBuilder {
+            address: SocketAddr::from(([0, 0, 0, 0], 0)),
+            endpoint: None,
+            router: Router::new(),
+        }
+    }
+
+    /// The address the server bound, once started.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+impl HttpServerBuilder {
+    /// The address to listen on; port 0 picks a free port.
+    pub fn address(mut self, address: impl Into<SocketAddr>) -> Self {
+        self.address = address.into();
+        self
+    }
+
+    /// The endpoint to advertise (`http://my-host:8000`) instead of the one
+    /// derived from the bound address.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Adds a route, as [`Router::route`].
+    pub fn route(mut self, path: &str, method_router: MethodRouter) -> Self {
+        self.router = self.router.route(path, method_router);
+        self
+    }
+
+    /// Merges a router with the routes added so far, as [`Router::merge`].
+    pub fn merge(mut self, router: Router) -> Self {
+        self.router = self.router.merge(router);
+        self
+    }
+
+    /// Wraps the routes added so far in a tower layer (a middleware), as
+    /// [`Router::layer`]. The transport info is already in the request.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.layer(layer);
+        self
+    }
+
+    /// The server.
+    pub fn build(self) -> HttpServer {
+        HttpServer {
+            listener: Listener::new("http", self.address, self.endpoint, false, self.router),
+        }
+    }
+}
+
+#[async_trait]
+impl Server for HttpServer {
+    async fn start(&self, ctx: ServerContext) -> Result<(), Error> {
+        self.listener
+            .start(|router, endpoint| {
+                router
+                    .fallback(not_found)
+                    .method_not_allowed_fallback(method_not_allowed)
+                    .route(HEALTH_PATH, get(health).with_state(ctx.health().clone()))
+                    .layer(TransportInfoLayer::new(
+                        Kind::Http,
+                        endpoint,
+                        ctx.app().clone(),
+                    ))
+            })
+            .await
+    }
+
+    async fn stop(&self, deadline: Instant) -> Result<(), Error> {
+        self.listener.stop(deadline).await
+    }
+
+    fn endpoint(&self) -> Option<String> {
+        self.listener.endpoint()
+    }
+}
+
+async fn not_found(req: Request) -> Error {
+    Error::not_found(
+        "NOT_FOUND",
+        format!("no route for {} {}", req.method(), req.uri().path()),
+    )
+}
+
+async fn method_not_allowed(req: Request) -> Error {
+    Error::new(
+        StatusCode::METHOD_NOT_ALLOWED.as_u16(),
+        "METHOD_NOT_ALLOWED",
+        format!("{} is not allowed on {}", req.method(), req.uri().path()),
+    )
+}
+
+async fn health(State(health): State<HealthState>) -> Response {
+    match health.get() {
+        Health::Serving => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "SERVING"})),
+        ),
+        Health::NotServing => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "NOT_SERVING"})),
+        ),
+    }
+    .into_response()
+}

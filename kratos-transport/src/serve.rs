@@ -1,0 +1,222 @@
+//! The accept loop both servers share: bind, serve connections, drain on stop.
+
+use std::net::SocketAddr;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use kratos_core::Error;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::endpoint;
+
+/// Pause after an accept error (e.g. out of file descriptors) before retrying.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// A router served on one address: the part of [`HttpServer`](crate::http::HttpServer)
+/// and [`GrpcServer`](crate::grpc::GrpcServer) that is the same for both.
+#[derive(Debug)]
+pub(crate) struct Listener {
+    scheme: &'static str,
+    address: SocketAddr,
+    advertised: Option<String>,
+    http2_only: bool,
+    router: Mutex<Option<Router>>,
+    local_addr: OnceLock<SocketAddr>,
+    endpoint: OnceLock<String>,
+    running: Mutex<Option<Running>>,
+}
+
+/// Signals shared by the accept loop and every connection task.
+#[derive(Debug, Clone, Default)]
+struct Tokens {
+    /// Stop accepting; connections finish their in-flight requests.
+    shutdown: CancellationToken,
+    /// The stop deadline passed: drop whatever still runs.
+    abort: CancellationToken,
+    /// Every connection task, so stop can wait for them.
+    connections: TaskTracker,
+}
+
+#[derive(Debug)]
+struct Running {
+    tokens: Tokens,
+    accept: JoinHandle<()>,
+}
+
+impl Listener {
+    pub(crate) fn new(
+        scheme: &'static str,
+        address: SocketAddr,
+        advertised: Option<String>,
+        http2_only: bool,
+        router: Router,
+    ) -> Self {
+        Self {
+            scheme,
+            address,
+            advertised,
+            http2_only,
+            router: Mutex::new(Some(router)),
+            local_addr: OnceLock::new(),
+            endpoint: OnceLock::new(),
+            running: Mutex::new(None),
+        }
+    }
+
+    /// Binds, then serves `finish(router, endpoint)` in the background.
+    /// Returns once the socket listens.
+    pub(crate) async fn start(
+        &self,
+        finish: impl FnOnce(Router, &str) -> Router,
+    ) -> Result<(), Error> {
+        let router = self
+            .router
+            .lock()
+            .expect("router lock poisoned")
+            .take()
+            .ok_or_else(|| {
+                Error::internal_server("SERVER_STARTED", "the server was already started")
+            })?;
+        let listener = TcpListener::bind(self.address).await.map_err(|err| {
+            Error::internal_server(
+                "BIND_FAILED",
+                format!("cannot listen on {}: {err}", self.address),
+            )
+            .with_cause(err)
+        })?;
+        let local = listener.local_addr().map_err(|err| {
+            Error::internal_server(
+                "BIND_FAILED",
+                format!("cannot read the bound address: {err}"),
+            )
+            .with_cause(err)
+        })?;
+        let endpoint = self
+            .advertised
+            .clone()
+            .unwrap_or_else(|| endpoint::advertised(self.scheme, local));
+        let router = finish(router, &endpoint);
+        let _ = self.local_addr.set(local);
+        let _ = self.endpoint.set(endpoint.clone());
+
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        if self.http2_only {
+            builder = builder.http2_only();
+        }
+        let tokens = Tokens::default();
+        let accept = tokio::spawn(accept_loop(listener, router, builder, tokens.clone()));
+        *self.running.lock().expect("running lock poisoned") = Some(Running { tokens, accept });
+        Ok(())
+    }
+
+    /// Stops accepting, drains connections until `deadline`, then aborts them.
+    pub(crate) async fn stop(&self, deadline: Instant) -> Result<(), Error> {
+        let Some(Running { tokens, accept }) =
+            self.running.lock().expect("running lock poisoned").take()
+        else {
+            return Ok(());
+        };
+        tokens.shutdown.cancel();
+        // The accept loop returns at once and drops the listener: new
+        // connections are refused from here on.
+        let _ = accept.await;
+        tokens.connections.close();
+        if tokio::time::timeout_at(deadline, tokens.connections.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                endpoint = self.endpoint().unwrap_or_default(),
+                remaining = tokens.connections.len(),
+                "stop deadline passed, aborting connections"
+            );
+            tokens.abort.cancel();
+            tokens.connections.wait().await;
+        }
+        tracing::info!(
+            endpoint = self.endpoint().unwrap_or_default(),
+            "server stopped"
+        );
+        Ok(())
+    }
+
+    pub(crate) fn endpoint(&self) -> Option<String> {
+        self.endpoint.get().cloned()
+    }
+
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
+        self.local_addr.get().copied()
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    router: Router,
+    builder: auto::Builder<TokioExecutor>,
+    tokens: Tokens,
+) {
+    let service = TowerToHyperService::new(router);
+    loop {
+        let stream = tokio::select! {
+            biased;
+            () = tokens.shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) if is_connection_error(&err) => continue,
+                Err(err) => {
+                    tracing::warn!(error = %err, "accept failed, retrying");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+        };
+        tokens.connections.spawn(serve_connection(
+            stream,
+            service.clone(),
+            builder.clone(),
+            tokens.clone(),
+        ));
+    }
+    drop(listener);
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    service: TowerToHyperService<Router>,
+    builder: auto::Builder<TokioExecutor>,
+    tokens: Tokens,
+) {
+    let _ = stream.set_nodelay(true);
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        () = tokens.shutdown.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            tokio::select! {
+                result = conn.as_mut() => result,
+                () = tokens.abort.cancelled() => return,
+            }
+        }
+    };
+    if let Err(err) = result {
+        tracing::debug!(error = %err, "connection closed with an error");
+    }
+}
+
+/// Errors that concern one connection, not the listener.
+fn is_connection_error(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        err.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    )
+}

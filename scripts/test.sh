@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need, then runs every test of the
+# workspace with every feature (unit, integration against a real etcd, doc tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh
+cargo test --workspace --all-features --locked "$@"

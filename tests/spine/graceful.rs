@@ -1,0 +1,132 @@
+//! Graceful stop: in-flight requests finish, new ones are refused once the
+//! servers stopped, and health says NOT_SERVING while the App drains.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::routing::get;
+use kratos::grpc::GrpcServer;
+use kratos::http::HttpServer;
+use kratos::registry::{Discovery, MemoryRegistry};
+use kratos::{App, Error, Server, ServerContext};
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+
+use crate::common::{channel, fetch, http, start_app};
+
+/// Wraps a server and says when the App asks it to stop.
+#[derive(Debug)]
+struct StopSignalling {
+    inner: HttpServer,
+    stopping: Arc<Notify>,
+}
+
+#[async_trait]
+impl Server for StopSignalling {
+    async fn start(&self, ctx: ServerContext) -> Result<(), Error> {
+        self.inner.start(ctx).await
+    }
+
+    async fn stop(&self, deadline: Instant) -> Result<(), Error> {
+        self.stopping.notify_one();
+        self.inner.stop(deadline).await
+    }
+
+    fn endpoint(&self) -> Option<String> {
+        self.inner.endpoint()
+    }
+}
+
+#[tokio::test]
+async fn in_flight_request_completes_and_later_ones_are_refused() {
+    let entered = Arc::new(Notify::new());
+    let release = Arc::new(Semaphore::new(0));
+    let stopping = Arc::new(Notify::new());
+    let (entered_tx, release_rx) = (entered.clone(), release.clone());
+    let server = HttpServer::builder()
+        .address(([127, 0, 0, 1], 0))
+        .route(
+            "/slow",
+            get(move || {
+                let (entered, release) = (entered_tx.clone(), release_rx.clone());
+                async move {
+                    entered.notify_one();
+                    let _permit = release.acquire().await.unwrap();
+                    "finished"
+                }
+            }),
+        )
+        .build();
+    let app = start_app(
+        App::builder()
+            .name("graceful")
+            .registrar(MemoryRegistry::new())
+            .stop_timeout(Duration::from_secs(30))
+            .server(StopSignalling {
+                inner: server,
+                stopping: stopping.clone(),
+            }),
+    )
+    .await;
+    let base = app.endpoints[0].clone();
+
+    let in_flight = tokio::spawn({
+        let url = format!("{base}/slow");
+        async move { fetch(&url).await }
+    });
+    entered.notified().await;
+    app.stop.stop();
+    stopping.notified().await;
+    release.add_permits(1);
+
+    let (status, body) = in_flight.await.unwrap();
+    assert_eq!((status.as_u16(), body.as_str()), (200, "finished"));
+    app.run.await.unwrap().expect("a clean stop");
+
+    let refused = http(http::Method::GET, &format!("{base}/slow"), "").await;
+    assert!(
+        refused.is_err(),
+        "a request after stop must be refused: {refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn health_is_not_serving_during_the_drain() {
+    let registry = MemoryRegistry::new();
+    let app = start_app(
+        App::builder()
+            .name("draining")
+            .registrar(registry.clone())
+            // Long enough to check health from both transports while draining;
+            // the test does not wait for it to pass.
+            .drain_delay(Duration::from_secs(3))
+            .server(HttpServer::builder().address(([127, 0, 0, 1], 0)).build())
+            .server(GrpcServer::builder().address(([127, 0, 0, 1], 0)).build()),
+    )
+    .await;
+    let http_base = app.endpoints[0].clone();
+    let mut health = HealthClient::new(channel(&app.endpoints[1]).await);
+    let check = HealthCheckRequest::default();
+
+    assert_eq!(fetch(&format!("{http_base}/health")).await.0, 200);
+    let serving = health.check(check.clone()).await.unwrap().into_inner();
+    assert_eq!(serving.status, 1, "SERVING");
+
+    let mut watcher = registry.watch("draining").await.unwrap();
+    assert!(!watcher.next().await.unwrap().is_empty());
+    app.stop.stop();
+    // Health goes NOT_SERVING before the instance is deregistered.
+    assert!(watcher.next().await.unwrap().is_empty());
+
+    let (status, body) = fetch(&format!("{http_base}/health")).await;
+    assert_eq!(
+        (status.as_u16(), body.as_str()),
+        (503, r#"{"status":"NOT_SERVING"}"#)
+    );
+    let draining = health.check(check).await.unwrap().into_inner();
+    assert_eq!(draining.status, 2, "NOT_SERVING");
+    app.run.await.unwrap().expect("a clean stop");
+}

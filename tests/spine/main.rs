@@ -1,0 +1,9 @@
+//! The spine, end to end: App lifecycle, both servers, the error model and
+//! graceful stop, over real sockets on loopback.
+
+mod common;
+mod errors;
+mod graceful;
+mod lifecycle;
+mod ports;
+mod signal;
