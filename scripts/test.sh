@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
-cargo test --workspace --all-features --locked "$@"
+cargo test --workspace --all-features "$@"
