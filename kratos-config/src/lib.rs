@@ -48,13 +48,18 @@
 //!
 //! # Feature Flags
 //!
-//! None yet: file, env and memory sources are always built; remote sources
-//! (etcd, Consul) arrive as opt-in features.
+//! | feature | default | what |
+//! |---|---|---|
+//! | `apollo` | off | [`remote::ApolloSource`]: Apollo namespaces, long-polled |
+//! | `nacos` | off | [`remote::NacosSource`]: a Nacos config, long-polled |
+//!
+//! File, env and memory sources are always built.
 //!
 //! # Structure
 //!
 //! - [`Config`], [`ConfigBuilder`], [`Handle`]: merged configuration and typed reads.
 //! - [`source`]: the [`Source`] and [`SourceWatcher`] traits and the built-in sources.
+//! - `remote`: sources backed by configuration services (features).
 //! - [`KeyValue`]: a document; [`ConfigError`]: failures naming the source and key.
 #![forbid(unsafe_code)]
 #![warn(
@@ -71,6 +76,9 @@ mod key_value;
 mod merge;
 mod observer;
 mod placeholder;
+#[cfg(any(feature = "apollo", feature = "nacos"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "apollo", feature = "nacos"))))]
+pub mod remote;
 pub mod source;
 
 pub use config::{Config, ConfigBuilder};

@@ -96,6 +96,30 @@ pub(crate) fn to_value(json: &Json) -> Value {
     Value::new(None, kind)
 }
 
+/// Sets `path` (already split on separators) to `value` in `table`, creating
+/// tables on the way. When both `a` and `a.b` are set, the table wins: the
+/// deeper key is the more specific one.
+pub(crate) fn insert_path(table: &mut Map<String, Json>, path: &[String], value: Json) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        if !table.get(first).is_some_and(Json::is_object) {
+            table.insert(first.clone(), value);
+        }
+        return;
+    }
+    let child = table
+        .entry(first.clone())
+        .or_insert_with(|| Json::Object(Map::new()));
+    if !child.is_object() {
+        *child = Json::Object(Map::new());
+    }
+    if let Json::Object(child) = child {
+        insert_path(child, rest, value);
+    }
+}
+
 /// The value at a dotted `key` (`server.http.addr`); `""` is the whole tree.
 pub(crate) fn lookup<'a>(root: &'a Json, key: &str) -> Option<&'a Json> {
     if key.is_empty() {

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{Source, SourceWatcher};
+use crate::merge::insert_path;
 use crate::{ConfigError, KeyValue};
 
 /// Environment variables whose name starts with a prefix, as one document:
@@ -42,27 +43,9 @@ impl EnvSource {
             if path.iter().any(String::is_empty) {
                 continue;
             }
-            insert(&mut root, &path, value);
+            insert_path(&mut root, &path, serde_json::Value::String(value));
         }
         serde_json::Value::Object(root)
-    }
-}
-
-fn insert(table: &mut serde_json::Map<String, serde_json::Value>, path: &[String], value: String) {
-    let (first, rest) = path.split_first().expect("a non-empty path");
-    if rest.is_empty() {
-        table.insert(first.clone(), serde_json::Value::String(value));
-        return;
-    }
-    let child = table
-        .entry(first.clone())
-        .or_insert_with(|| serde_json::Value::Object(Default::default()));
-    if !child.is_object() {
-        // `A=1` and `A__B=2` both set: the table wins, as the deeper key is more specific.
-        *child = serde_json::Value::Object(Default::default());
-    }
-    if let serde_json::Value::Object(child) = child {
-        insert(child, rest, value);
     }
 }
 
