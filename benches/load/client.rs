@@ -1,0 +1,121 @@
+//! The closed-loop load client: `concurrency` tasks, each sending the next
+//! request as soon as the previous reply arrived, checking every status.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use kratos_examples_api::helloworld::v1::HelloRequest;
+use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
+use tonic::transport::Channel;
+
+use crate::servers::Target;
+
+/// What one measured window produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub ok: u64,
+    pub errors: u64,
+    /// Latency of every successful call, in microseconds.
+    pub latencies_us: Vec<u32>,
+}
+
+#[derive(Clone)]
+enum Connection {
+    Grpc(GreeterClient<Channel>),
+    Http(Client<HttpConnector, Full<Bytes>>, Arc<str>),
+}
+
+pub struct Load {
+    connection: Connection,
+    concurrency: usize,
+}
+
+impl Load {
+    pub async fn connect(target: Target, port: u16, concurrency: usize) -> Self {
+        let connection = if target.is_grpc() {
+            let channel =
+                tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+                    .unwrap()
+                    .tcp_nodelay(true)
+                    .connect()
+                    .await
+                    .expect("connected");
+            Connection::Grpc(GreeterClient::new(channel))
+        } else {
+            let mut connector = HttpConnector::new();
+            connector.set_nodelay(true);
+            let client = Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(concurrency)
+                .build(connector);
+            Connection::Http(client, format!("http://127.0.0.1:{port}/hello").into())
+        };
+        Self {
+            connection,
+            concurrency,
+        }
+    }
+
+    /// Drives the server for `duration`.
+    pub async fn run(&self, duration: Duration) -> Outcome {
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks: Vec<_> = (0..self.concurrency)
+            .map(|_| tokio::spawn(worker(self.connection.clone(), stop.clone())))
+            .collect();
+        tokio::time::sleep(duration).await;
+        stop.store(true, Ordering::Relaxed);
+        let mut total = Outcome::default();
+        for task in tasks {
+            let outcome = task.await.expect("a worker");
+            total.ok += outcome.ok;
+            total.errors += outcome.errors;
+            total.latencies_us.extend(outcome.latencies_us);
+        }
+        total
+    }
+}
+
+async fn worker(mut connection: Connection, stop: Arc<AtomicBool>) -> Outcome {
+    let mut outcome = Outcome::default();
+    while !stop.load(Ordering::Relaxed) {
+        let started = Instant::now();
+        let ok = match &mut connection {
+            Connection::Grpc(client) => {
+                let reply = client
+                    .say_hello(HelloRequest {
+                        name: "load".into(),
+                    })
+                    .await;
+                matches!(reply, Ok(r) if r.get_ref().message == "Hello load")
+            }
+            Connection::Http(client, url) => {
+                let req = http::Request::post(&**url)
+                    .header("content-type", "application/json")
+                    .body(Full::new(Bytes::from_static(br#"{"name":"load"}"#)))
+                    .expect("a request");
+                match client.request(req).await {
+                    Ok(resp) if resp.status().is_success() => resp
+                        .into_body()
+                        .collect()
+                        .await
+                        .is_ok_and(|b| b.to_bytes().as_ref() == br#"{"message":"Hello load"}"#),
+                    _ => false,
+                }
+            }
+        };
+        if ok {
+            outcome.ok += 1;
+            outcome
+                .latencies_us
+                .push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        } else {
+            outcome.errors += 1;
+        }
+    }
+    outcome
+}

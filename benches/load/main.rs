@@ -1,0 +1,177 @@
+//! The load harness: raw tonic vs kratos gRPC, raw axum vs kratos HTTP (and a
+//! grpc-go greeter when built), same closed-loop client, same machine, one run.
+//!
+//! Run with `cargo bench --bench load` (about 4 minutes), or quicker:
+//! `cargo bench --bench load -- --quick`. Options: `--duration SECS`
+//! (measured window, default 5), `--warmup SECS` (default 1), `--rounds N`
+//! (default 3), `--concurrency 1,16,64`, `--only grpc|http|go`.
+//!
+//! Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); the
+//! load client runs here, pinned to CPU 1. Runs alternate raw, kratos, raw,
+//! kratos... so machine drift hits both. Every reply's status is checked.
+
+mod client;
+mod proc_stats;
+mod report;
+mod servers;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use report::{Measurement, Report};
+use servers::Target;
+
+#[derive(Debug, Clone)]
+struct Options {
+    duration: Duration,
+    warmup: Duration,
+    rounds: usize,
+    concurrency: Vec<usize>,
+    only: Option<String>,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Self {
+        let value = |name: &str| {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1).cloned())
+        };
+        let quick = args.iter().any(|a| a == "--quick");
+        let secs = |name: &str, default: f64| {
+            Duration::from_secs_f64(value(name).and_then(|v| v.parse().ok()).unwrap_or(default))
+        };
+        Self {
+            duration: secs("--duration", if quick { 2.0 } else { 5.0 }),
+            warmup: secs("--warmup", if quick { 0.5 } else { 1.0 }),
+            rounds: value("--rounds")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(if quick { 1 } else { 3 }),
+            concurrency: value("--concurrency")
+                .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
+                .unwrap_or_else(|| vec![1, 16, 64]),
+            only: value("--only"),
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--serve") {
+        let target = Target::parse(&args[i + 1]).expect("a known target");
+        servers::serve(target);
+        return;
+    }
+    let options = Options::parse(&args);
+    pin_self_to(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(run(options));
+}
+
+/// Pins this process (the load client) to one CPU, when `taskset` exists.
+fn pin_self_to(cpu: usize) {
+    let pid = std::process::id().to_string();
+    let pinned = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", &cpu.to_string(), &pid])
+        .stdout(Stdio::null())
+        .status();
+    if !matches!(pinned, Ok(s) if s.success()) {
+        eprintln!("warning: taskset unavailable; client and server share CPUs");
+    }
+}
+
+async fn run(options: Options) {
+    let pairs: Vec<(Target, Target)> = [
+        ("grpc", Target::RawTonic, Target::KratosGrpc),
+        ("http", Target::RawAxum, Target::KratosHttp),
+        ("go", Target::GoGreeter, Target::KratosGrpc),
+    ]
+    .into_iter()
+    .filter(|(name, ..)| options.only.as_deref().is_none_or(|only| only == *name))
+    .filter(|(_, raw, _)| raw.available())
+    .map(|(_, raw, kratos)| (raw, kratos))
+    .collect();
+    eprintln!(
+        "load: {} s measured after {} s warm-up, {} round(s), concurrency {:?}",
+        options.duration.as_secs_f64(),
+        options.warmup.as_secs_f64(),
+        options.rounds,
+        options.concurrency
+    );
+    let mut report = Report::default();
+    for &concurrency in &options.concurrency {
+        for round in 1..=options.rounds {
+            for &(raw, kratos) in &pairs {
+                for target in [raw, kratos] {
+                    let m = measure(target, concurrency, &options).await;
+                    eprintln!(
+                        "round {round} c={concurrency:<3} {:<12} {:>9.0} rps  p50 {:>7.1} µs  p99 {:>7.1} µs  {:>5.2} µs cpu/req  client cpu {:>3.0}%",
+                        target.name(),
+                        m.rps(),
+                        m.p50_us,
+                        m.p99_us,
+                        m.server_cpu_us_per_req(),
+                        m.client_cpu_percent
+                    );
+                    report.add(target, concurrency, m);
+                }
+            }
+        }
+    }
+    println!("{}", report.render(&pairs));
+}
+
+async fn measure(target: Target, concurrency: usize, options: &Options) -> Measurement {
+    let (mut child, port) = spawn_server(target).await;
+    let pid = child.id().expect("a running server");
+    let load = client::Load::connect(target, port, concurrency).await;
+    load.run(options.warmup).await;
+    let server_before = proc_stats::cpu_ticks(pid);
+    let client_before = proc_stats::cpu_ticks(std::process::id());
+    let started = std::time::Instant::now();
+    let outcome = load.run(options.duration).await;
+    let elapsed = started.elapsed();
+    let server_cpu = proc_stats::cpu_ticks(pid) - server_before;
+    let client_cpu = proc_stats::cpu_ticks(std::process::id()) - client_before;
+    let peak_rss_kib = proc_stats::peak_rss_kib(pid);
+    let _ = child.kill().await;
+    Measurement::new(outcome, elapsed, server_cpu, client_cpu, peak_rss_kib)
+}
+
+/// Starts `target` in its own process on CPU 0 and reads the port it bound.
+async fn spawn_server(target: Target) -> (Child, u16) {
+    let exe = std::env::current_exe().expect("own path");
+    let mut command = match target.go_binary() {
+        Some(go) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0"]).arg(go);
+            c
+        }
+        None => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0"])
+                .arg(exe)
+                .args(["--serve", target.name()]);
+            c
+        }
+    };
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stdin(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    while let Some(line) = lines.next_line().await.expect("server output") {
+        if let Some(port) = line.strip_prefix("PORT ") {
+            return (child, port.trim().parse().expect("a port"));
+        }
+    }
+    panic!("{} exited before printing its port", target.name());
+}

@@ -1,0 +1,156 @@
+//! Per-run measurements, their median over rounds, and the printed table.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::client::Outcome;
+use crate::proc_stats::CpuTime;
+use crate::servers::Target;
+
+/// One measured window against one server.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    pub ok: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub server_cpu: Duration,
+    pub client_cpu_percent: f64,
+    pub peak_rss_kib: u64,
+}
+
+impl Measurement {
+    pub fn new(
+        mut outcome: Outcome,
+        elapsed: Duration,
+        server_cpu: CpuTime,
+        client_cpu: CpuTime,
+        peak_rss_kib: u64,
+    ) -> Self {
+        outcome.latencies_us.sort_unstable();
+        let percentile = |p: f64| {
+            let l = &outcome.latencies_us;
+            if l.is_empty() {
+                return f64::NAN;
+            }
+            l[((l.len() - 1) as f64 * p).round() as usize] as f64
+        };
+        Self {
+            ok: outcome.ok,
+            errors: outcome.errors,
+            elapsed,
+            p50_us: percentile(0.50),
+            p99_us: percentile(0.99),
+            server_cpu: server_cpu.as_duration(),
+            client_cpu_percent: client_cpu.as_duration().as_secs_f64() / elapsed.as_secs_f64()
+                * 100.0,
+            peak_rss_kib,
+        }
+    }
+
+    pub fn rps(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn server_cpu_us_per_req(&self) -> f64 {
+        self.server_cpu.as_secs_f64() * 1e6 / self.ok.max(1) as f64
+    }
+}
+
+/// Every measurement, by target and concurrency.
+#[derive(Debug, Default)]
+pub struct Report {
+    runs: BTreeMap<(usize, Target), Vec<Measurement>>,
+}
+
+/// The median of a column over rounds.
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+struct Row {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    cpu: f64,
+    rss_mib: f64,
+    client_cpu: f64,
+    errors: u64,
+}
+
+impl Report {
+    pub fn add(&mut self, target: Target, concurrency: usize, m: Measurement) {
+        self.runs.entry((concurrency, target)).or_default().push(m);
+    }
+
+    fn row(&self, concurrency: usize, target: Target) -> Option<Row> {
+        let runs = self.runs.get(&(concurrency, target))?;
+        Some(Row {
+            rps: median(runs.iter().map(Measurement::rps)),
+            p50: median(runs.iter().map(|m| m.p50_us)),
+            p99: median(runs.iter().map(|m| m.p99_us)),
+            cpu: median(runs.iter().map(Measurement::server_cpu_us_per_req)),
+            rss_mib: runs.iter().map(|m| m.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0,
+            client_cpu: median(runs.iter().map(|m| m.client_cpu_percent)),
+            errors: runs.iter().map(|m| m.errors).sum(),
+        })
+    }
+
+    /// A markdown table, medians over rounds, with kratos/raw ratios.
+    pub fn render(&self, pairs: &[(Target, Target)]) -> String {
+        let mut out = String::from(
+            "| conc | server | RPS | p50 µs | p99 µs | server CPU µs/req | peak RSS MiB | client CPU % | errors |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        );
+        let concurrencies: std::collections::BTreeSet<usize> =
+            self.runs.keys().map(|(c, _)| *c).collect();
+        let mut ratios = String::from(
+            "\n| conc | kratos vs | RPS ratio | CPU/req ratio | p99 ratio |\n|---:|---|---:|---:|---:|\n",
+        );
+        let mut saturated = false;
+        for &c in &concurrencies {
+            let mut shown = Vec::new();
+            for &(raw, kratos) in pairs {
+                for target in [raw, kratos] {
+                    if shown.contains(&target) {
+                        continue;
+                    }
+                    shown.push(target);
+                    if let Some(r) = self.row(c, target) {
+                        saturated |= r.client_cpu >= 95.0;
+                        out.push_str(&format!(
+                            "| {c} | {} | {:.0} | {:.1} | {:.1} | {:.2} | {:.1} | {:.0} | {} |\n",
+                            target.name(),
+                            r.rps,
+                            r.p50,
+                            r.p99,
+                            r.cpu,
+                            r.rss_mib,
+                            r.client_cpu,
+                            r.errors
+                        ));
+                    }
+                }
+                if let (Some(r), Some(k)) = (self.row(c, raw), self.row(c, kratos)) {
+                    ratios.push_str(&format!(
+                        "| {c} | {} | {:.3} | {:.3} | {:.3} |\n",
+                        raw.name(),
+                        k.rps / r.rps,
+                        k.cpu / r.cpu,
+                        k.p99 / r.p99
+                    ));
+                }
+            }
+        }
+        out.push_str(&ratios);
+        if saturated {
+            out.push_str("\nNote: the load client's CPU reached 95 % in some runs: there the RPS column measures the client, not the server; compare CPU µs/req instead.\n");
+        }
+        out
+    }
+}

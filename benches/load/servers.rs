@@ -1,0 +1,158 @@
+//! The servers under test, each started in its own process by `--serve NAME`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::routing::post;
+use kratos::grpc::GrpcServer;
+use kratos::http::{HttpServer, Json};
+use kratos::{AppInfo, Server, ServerContext};
+use kratos_examples_api::helloworld::v1::greeter_server::{Greeter, GreeterServer};
+use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest};
+use tonic::{Request, Response, Status};
+
+/// What a load run targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// `tonic::transport::Server` with the greeter, nothing else.
+    RawTonic,
+    /// The same greeter on a kratos `GrpcServer`.
+    KratosGrpc,
+    /// `axum::serve` with a JSON handler.
+    RawAxum,
+    /// The same handler on a kratos `HttpServer`.
+    KratosHttp,
+    /// A grpc-go greeter (`benches/go-greeter`), when Go is installed.
+    GoGreeter,
+}
+
+impl Target {
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::RawTonic,
+            Self::KratosGrpc,
+            Self::RawAxum,
+            Self::KratosHttp,
+            Self::GoGreeter,
+        ]
+        .into_iter()
+        .find(|t| t.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RawTonic => "raw-tonic",
+            Self::KratosGrpc => "kratos-grpc",
+            Self::RawAxum => "raw-axum",
+            Self::KratosHttp => "kratos-http",
+            Self::GoGreeter => "grpc-go",
+        }
+    }
+
+    pub fn is_grpc(self) -> bool {
+        !matches!(self, Self::RawAxum | Self::KratosHttp)
+    }
+
+    /// The grpc-go greeter binary, built by `benches/go-greeter/build.sh`.
+    pub fn go_binary(self) -> Option<PathBuf> {
+        (self == Self::GoGreeter)
+            .then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/go-greeter/greeter"))
+    }
+
+    pub fn available(self) -> bool {
+        match self.go_binary() {
+            Some(path) => {
+                let found = path.exists();
+                if !found {
+                    eprintln!(
+                        "grpc-go greeter not built ({}): run `bash benches/go-greeter/build.sh`",
+                        path.display()
+                    );
+                }
+                found
+            }
+            None => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Hello;
+
+impl Hello {
+    fn reply(name: String) -> HelloReply {
+        HelloReply {
+            message: format!("Hello {name}"),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl Greeter for Hello {
+    async fn say_hello(&self, req: Request<HelloRequest>) -> Result<Response<HelloReply>, Status> {
+        Ok(Response::new(Hello::reply(req.into_inner().name)))
+    }
+}
+
+async fn raw_hello(axum::Json(req): axum::Json<HelloRequest>) -> axum::Json<HelloReply> {
+    axum::Json(Hello::reply(req.name))
+}
+
+async fn kratos_hello(Json(req): Json<HelloRequest>) -> Result<Json<HelloReply>, kratos::Error> {
+    Ok(Json(Hello::reply(req.name)))
+}
+
+/// Serves `target` on a free loopback port until killed; prints `PORT <n>`.
+pub fn serve(target: Target) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async move {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        match target {
+            Target::RawTonic => {
+                let listener = tokio::net::TcpListener::bind(any_port).await.unwrap();
+                println!("PORT {}", listener.local_addr().unwrap().port());
+                tonic::transport::Server::builder()
+                    .add_service(GreeterServer::new(Hello))
+                    .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+                    .await
+                    .unwrap();
+            }
+            Target::RawAxum => {
+                let listener = tokio::net::TcpListener::bind(any_port).await.unwrap();
+                println!("PORT {}", listener.local_addr().unwrap().port());
+                let router = axum::Router::new().route("/hello", post(raw_hello));
+                axum::serve(listener, router).await.unwrap();
+            }
+            Target::KratosGrpc => {
+                let server = GrpcServer::builder()
+                    .address(any_port)
+                    .add_service(GreeterServer::new(Hello))
+                    .build();
+                run_kratos(server).await;
+            }
+            Target::KratosHttp => {
+                let server = HttpServer::builder()
+                    .address(any_port)
+                    .route("/hello", post(kratos_hello))
+                    .build();
+                run_kratos(server).await;
+            }
+            Target::GoGreeter => unreachable!("grpc-go runs its own binary"),
+        }
+    });
+}
+
+async fn run_kratos(server: impl Server) {
+    let info = AppInfo::new("bench", "load", "v1", Default::default());
+    server
+        .start(ServerContext::standalone(info))
+        .await
+        .expect("the server starts");
+    let endpoint = server.endpoint().expect("an endpoint");
+    let port = endpoint.rsplit(':').next().expect("a port");
+    println!("PORT {port}");
+    std::future::pending::<()>().await;
+}
