@@ -50,8 +50,10 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
-//! | `apollo` | off | [`remote::ApolloSource`]: Apollo namespaces, long-polled |
-//! | `nacos` | off | [`remote::NacosSource`]: a Nacos config, long-polled |
+//! | `etcd` | off | `remote::EtcdSource`: an etcd key or prefix, watched (needs `protoc` at build time: `apt-get install -y protobuf-compiler libprotobuf-dev`) |
+//! | `consul` | off | `remote::ConsulSource`: a Consul KV prefix, blocking queries |
+//! | `apollo` | off | `remote::ApolloSource`: Apollo namespaces, long-polled |
+//! | `nacos` | off | `remote::NacosSource`: a Nacos config, long-polled |
 //!
 //! File, env and memory sources are always built.
 //!
@@ -76,8 +78,21 @@ mod key_value;
 mod merge;
 mod observer;
 mod placeholder;
-#[cfg(any(feature = "apollo", feature = "nacos"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "apollo", feature = "nacos"))))]
+#[cfg(any(
+    feature = "apollo",
+    feature = "consul",
+    feature = "etcd",
+    feature = "nacos"
+))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(
+        feature = "apollo",
+        feature = "consul",
+        feature = "etcd",
+        feature = "nacos"
+    )))
+)]
 pub mod remote;
 pub mod source;
 

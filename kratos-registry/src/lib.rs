@@ -29,14 +29,27 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `etcd` | off | an etcd v3 backend (the `etcd-client` crate needs `protoc` at build time) |
-//! | `consul` | off | a Consul backend over its HTTP API |
+//! | `etcd` | off | [`etcd::EtcdRegistry`], an etcd v3 backend wire-compatible with Go Kratos (the `etcd-client` crate needs `protoc` at build time: `apt-get install -y protobuf-compiler libprotobuf-dev`) |
+//! | `etcd-tls` | off | TLS for the etcd backend (implies `etcd`; rustls with ring) |
+//! | `consul` | off | [`consul::ConsulRegistry`], a Consul backend over the agent's HTTP API |
 //!
 //! # Structure
 //!
 //! - [`ServiceInstance`]: what is registered, serialised exactly as Go Kratos does.
 //! - [`Registrar`], [`Discovery`], [`Watcher`]: the backend-neutral traits.
+//! - [`RegistryError`]: an opaque error; `is_unavailable`, `is_timeout`, ... tell kinds apart.
 //! - [`MemoryRegistry`]: an in-process backend, the default of `kratos::App`.
+//! - `etcd` (feature `etcd`): leases kept alive and re-created forever with
+//!   jittered backoff; watches that resume after an outage and serve the last
+//!   known list meanwhile.
+//! - `consul` (feature `consul`): TTL-checked registration with a heartbeat
+//!   that re-registers when the agent forgot the service; discovery by
+//!   blocking health queries.
+//!
+//! The remote backends share their retry policy (exponential backoff with
+//! equal jitter, capped) and their watcher: a background task per watcher
+//! publishes whole lists, and a list equal to the previous one is not
+//! reported again.
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -46,10 +59,21 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "etcd", feature = "consul"))]
+mod backoff;
 mod error;
 mod instance;
+#[cfg(any(feature = "etcd", feature = "consul"))]
+mod list;
 mod memory;
 mod registry;
+
+#[cfg(feature = "consul")]
+#[cfg_attr(docsrs, doc(cfg(feature = "consul")))]
+pub mod consul;
+#[cfg(feature = "etcd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "etcd")))]
+pub mod etcd;
 
 pub use error::RegistryError;
 pub use instance::ServiceInstance;

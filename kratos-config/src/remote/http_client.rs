@@ -15,6 +15,8 @@ use crate::ConfigError;
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) status: StatusCode,
+    #[cfg_attr(not(feature = "consul"), allow(dead_code))]
+    pub(crate) headers: http::HeaderMap,
     pub(crate) body: Bytes,
 }
 
@@ -46,13 +48,18 @@ impl HttpClient {
                 .await
                 .map_err(|err| ConfigError::source(origin, format!("{uri}: {err}")))?;
             let status = resp.status();
+            let headers = resp.headers().clone();
             let body = resp
                 .into_body()
                 .collect()
                 .await
                 .map_err(|err| ConfigError::source(origin, format!("{uri}: {err}")))?
                 .to_bytes();
-            Ok(Reply { status, body })
+            Ok(Reply {
+                status,
+                headers,
+                body,
+            })
         };
         tokio::time::timeout(timeout, call).await.map_err(|_| {
             ConfigError::source(origin, format!("{uri}: no answer within {timeout:?}"))
@@ -60,6 +67,7 @@ impl HttpClient {
     }
 
     /// `GET url`.
+    #[cfg_attr(not(any(feature = "apollo", feature = "nacos")), allow(dead_code))]
     pub(crate) async fn get(
         &self,
         origin: &str,

@@ -2,6 +2,11 @@
 
 #[cfg(feature = "apollo")]
 mod apollo;
+#[cfg(feature = "consul")]
+mod consul;
+#[cfg(feature = "etcd")]
+mod etcd;
+#[cfg(any(feature = "apollo", feature = "consul", feature = "nacos"))]
 mod http_client;
 #[cfg(feature = "nacos")]
 mod nacos;
@@ -9,6 +14,13 @@ mod nacos;
 #[cfg(feature = "apollo")]
 #[cfg_attr(docsrs, doc(cfg(feature = "apollo")))]
 pub use apollo::ApolloSource;
+#[cfg(feature = "consul")]
+#[cfg_attr(docsrs, doc(cfg(feature = "consul")))]
+pub use consul::ConsulSource;
+#[cfg(feature = "etcd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "etcd")))]
+pub use etcd::EtcdSource;
+#[cfg(any(feature = "apollo", feature = "consul", feature = "nacos"))]
 pub(crate) use http_client::{HttpClient, encode};
 #[cfg(feature = "nacos")]
 #[cfg_attr(docsrs, doc(cfg(feature = "nacos")))]

@@ -2,6 +2,8 @@
 //! documented HTTP protocol, long polls included.
 
 mod apollo;
+mod consul;
+mod etcd;
 mod nacos;
 
 use std::time::Duration;

@@ -1,0 +1,20 @@
+//! Behaviour of the etcd backend against a real `etcd` started by
+//! `kratos-testing` (install it with `apt-get install -y etcd-server`).
+//!
+//! One test binary, one module per behaviour.
+#![cfg(feature = "etcd")]
+
+#[path = "etcd/auth.rs"]
+mod auth;
+#[path = "etcd/common.rs"]
+mod common;
+#[path = "etcd/lease.rs"]
+mod lease;
+#[path = "etcd/measure.rs"]
+mod measure;
+#[path = "etcd/outage.rs"]
+mod outage;
+#[path = "etcd/watch.rs"]
+mod watch;
+#[path = "etcd/wire.rs"]
+mod wire;

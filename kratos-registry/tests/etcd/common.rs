@@ -1,0 +1,70 @@
+//! Helpers shared by the etcd tests.
+
+use std::time::Duration;
+
+use kratos_registry::etcd::EtcdRegistry;
+use kratos_registry::{ServiceInstance, Watcher};
+use kratos_testing::EtcdServer;
+
+/// The lease TTL the tests use, short so that expiry tests stay fast.
+pub(crate) const TTL: Duration = Duration::from_secs(2);
+
+/// A registry with short timeouts and retry delays, as a test wants.
+pub(crate) async fn registry(etcd: &EtcdServer, ttl: Duration) -> EtcdRegistry {
+    EtcdRegistry::builder([etcd.endpoint()])
+        .ttl(ttl)
+        .connect_timeout(Duration::from_millis(500))
+        .request_timeout(Duration::from_secs(1))
+        .retry_backoff(Duration::from_millis(50), Duration::from_millis(500))
+        .keep_alive(Duration::from_secs(1), Duration::from_secs(1))
+        .connect()
+        .await
+        .expect("build an etcd registry")
+}
+
+/// A raw etcd client, to look at what is stored.
+pub(crate) async fn raw(etcd: &EtcdServer) -> kratos_registry::etcd::etcd_client::Client {
+    kratos_registry::etcd::etcd_client::Client::connect([etcd.endpoint()], None)
+        .await
+        .expect("connect a raw etcd client")
+}
+
+pub(crate) fn instance(id: &str) -> ServiceInstance {
+    ServiceInstance::new(id, "svc")
+        .with_version("v1")
+        .with_endpoint(format!("grpc://127.0.0.1:{}", 9000 + id.len()))
+}
+
+pub(crate) fn ids(list: &[ServiceInstance]) -> Vec<&str> {
+    list.iter().map(|i| i.id.as_str()).collect()
+}
+
+/// The watcher's next list, failing the test if none comes within `within`.
+pub(crate) async fn next_within(
+    watcher: &mut Box<dyn Watcher>,
+    within: Duration,
+) -> Vec<ServiceInstance> {
+    tokio::time::timeout(within, watcher.next())
+        .await
+        .unwrap_or_else(|_| panic!("the watcher yielded no list within {within:?}"))
+        .expect("watcher next")
+}
+
+/// Reads lists until one satisfies `pred`; fails after `within`.
+pub(crate) async fn wait_for(
+    watcher: &mut Box<dyn Watcher>,
+    within: Duration,
+    mut pred: impl FnMut(&[ServiceInstance]) -> bool,
+) -> Vec<ServiceInstance> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let list = tokio::time::timeout(left, watcher.next())
+            .await
+            .unwrap_or_else(|_| panic!("no list matching the condition within {within:?}"))
+            .expect("watcher next");
+        if pred(&list) {
+            return list;
+        }
+    }
+}

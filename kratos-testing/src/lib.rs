@@ -1,0 +1,40 @@
+//! Test harness shared by the kratos-rs crates' tests (dev-only, not published).
+//!
+//! - [`EtcdServer`] starts the **real** `etcd` binary on free loopback ports
+//!   with a temporary data directory, waits until it is healthy, and can stop,
+//!   kill (SIGKILL) and restart it on the same data directory (or a fresh one).
+//!   It is killed when dropped.
+//! - [`ConsulAgent`] is an in-process stand-in for a Consul agent that follows
+//!   the documented HTTP API: service registration with TTL checks, health
+//!   queries with blocking (`index` + `wait`) semantics, and the KV store.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let etcd = kratos_testing::EtcdServer::start().await;
+//! println!("etcd at {}", etcd.endpoint());
+//! let consul = kratos_testing::ConsulAgent::start().await;
+//! println!("consul at {}", consul.address());
+//! # }
+//! ```
+//!
+//! # Feature Flags
+//!
+//! None: this crate is always built whole, for tests only.
+//!
+//! # Structure
+//!
+//! - [`EtcdServer`]: a child `etcd` process (needs `apt-get install -y etcd-server`).
+//! - [`ConsulAgent`]: the stand-in agent; see its docs for the endpoints it serves.
+#![forbid(unsafe_code)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    rust_2018_idioms
+)]
+
+mod consul;
+mod etcd;
+
+pub use consul::{ConsulAgent, ConsulAgentBuilder};
+pub use etcd::EtcdServer;
