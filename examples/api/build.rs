@@ -1,7 +1,10 @@
 //! Compiles the example protos with protox (pure Rust, no system protoc).
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/helloworld/v1/greeter.proto"];
+    let protos = [
+        "proto/helloworld/v1/greeter.proto",
+        "proto/echo/v1/echo.proto",
+    ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");
     }

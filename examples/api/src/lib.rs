@@ -9,3 +9,12 @@ pub mod helloworld {
         tonic::include_proto!("helloworld.v1");
     }
 }
+
+/// `echo.v1`: an Echo service with unary, server, client and bidi streaming
+/// calls, used by the middleware tests.
+pub mod echo {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("echo.v1");
+    }
+}

@@ -1,0 +1,70 @@
+//! The cost of the default server middleware chain per request.
+//!
+//! Run with `cargo bench --bench middleware`.
+//!
+//! An axum router with one trivial route is called in process (no sockets,
+//! so the figures are the middleware's own cost), with the transport info the
+//! servers insert, once bare and once behind
+//! `kratos::middleware::server_defaults()` (recovery + metadata + a 1 s
+//! timeout; logging off), for an HTTP and a gRPC-kind request.
+
+use std::hint::black_box;
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::post;
+use criterion::{Criterion, criterion_group, criterion_main};
+use kratos::{Kind, TransportInfo};
+use tonic::codegen::Service;
+
+fn request(kind: Kind) -> http::Request<Body> {
+    let mut req = http::Request::post("/helloworld.v1.Greeter/SayHello")
+        .header("content-type", "application/grpc")
+        .header("x-md-global-tenant", "acme")
+        .body(Body::empty())
+        .expect("a request");
+    req.extensions_mut().insert(TransportInfo::new(
+        kind,
+        "/helloworld.v1.Greeter/SayHello",
+        "grpc://127.0.0.1:9000",
+    ));
+    req
+}
+
+fn call(rt: &tokio::runtime::Runtime, router: &mut Router, kind: Kind) -> http::StatusCode {
+    rt.block_on(async {
+        std::future::poll_fn(|cx| Service::<http::Request<Body>>::poll_ready(router, cx))
+            .await
+            .expect("infallible");
+        router
+            .call(request(kind))
+            .await
+            .expect("infallible")
+            .status()
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let route = || Router::new().route("/helloworld.v1.Greeter/SayHello", post(|| async { "ok" }));
+    let mut bare = route();
+    let mut chained = route().layer(kratos::middleware::server_defaults());
+    assert_eq!(call(&rt, &mut chained, Kind::Http), 200);
+
+    let mut group = c.benchmark_group("server_chain");
+    for (name, kind) in [("http", Kind::Http), ("grpc", Kind::Grpc)] {
+        group.bench_function(format!("{name}/none"), |b| {
+            b.iter(|| black_box(call(&rt, &mut bare, kind)))
+        });
+        group.bench_function(format!("{name}/recovery+metadata+timeout"), |b| {
+            b.iter(|| black_box(call(&rt, &mut chained, kind)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

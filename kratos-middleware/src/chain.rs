@@ -1,0 +1,68 @@
+//! Chains of middleware, applied in the order they are listed.
+
+use std::time::Duration;
+
+use tower_layer::{Identity, Layer, Stack};
+
+use crate::metadata::MetadataLayer;
+use crate::recovery::RecoveryLayer;
+use crate::timeout::TimeoutLayer;
+
+/// A list of layers; the first one added is the outermost, as in Go Kratos's
+/// `middleware.Chain` and tower's `ServiceBuilder`.
+///
+/// ```
+/// use std::time::Duration;
+/// use kratos_middleware::{Chain, logging::LoggingLayer, recovery::RecoveryLayer, timeout::TimeoutLayer};
+///
+/// let chain = Chain::new()
+///     .with(RecoveryLayer::new())           // outermost: sees every panic below
+///     .with(LoggingLayer::server())
+///     .with(TimeoutLayer::new(Duration::from_secs(2)));
+/// # let _ = chain;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Chain<L = Identity>(L);
+
+impl Chain<Identity> {
+    /// An empty chain.
+    pub fn new() -> Self {
+        Chain(Identity::new())
+    }
+}
+
+impl Default for Chain<Identity> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<L> Chain<L> {
+    /// Adds `layer` inside the layers added before.
+    pub fn with<T>(self, layer: T) -> Chain<Stack<T, L>> {
+        Chain(Stack::new(layer, self.0))
+    }
+}
+
+impl<S, L: Layer<S>> Layer<S> for Chain<L> {
+    type Service = L::Service;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        self.0.layer(inner)
+    }
+}
+
+/// The type of [`server_defaults`].
+pub type ServerDefaults =
+    Chain<Stack<TimeoutLayer, Stack<MetadataLayer, Stack<RecoveryLayer, Identity>>>>;
+
+/// The default server chain of Go Kratos's servers: recovery, metadata
+/// (`x-md-*` headers to the handler and onward calls) and a 1 s timeout.
+/// Add [`LoggingLayer::server`](crate::logging::LoggingLayer::server) to log
+/// each request.
+pub fn server_defaults() -> ServerDefaults {
+    Chain::new()
+        .with(RecoveryLayer::new())
+        .with(MetadataLayer::server())
+        .with(TimeoutLayer::new(Duration::from_secs(1)))
+}

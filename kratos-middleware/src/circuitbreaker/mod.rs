@@ -1,0 +1,136 @@
+//! Circuit breaking (client side): Google SRE adaptive throttling per
+//! operation. A call the breaker rejects fails fast with 503
+//! `CIRCUITBREAKER`, without a network call. Failures are responses with
+//! code 500, 503 or 504 (HTTP status, or the code of a `grpc-status` in the
+//! response head) and errors of the wrapped service (connection failures).
+
+mod layer;
+mod sre;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use kratos_core::Error;
+use tower_service::Service;
+
+pub use layer::CircuitBreakerLayer;
+pub use sre::{Sre, SreConfig};
+
+use crate::body::FromBody;
+use crate::util::{kind_of, operation_of, reject, response_error};
+
+/// The reason of a call the breaker rejected (Go Kratos's).
+pub const REASON: &str = "CIRCUITBREAKER";
+
+#[derive(Debug, Clone)]
+pub(crate) struct Breakers {
+    pub(crate) config: SreConfig,
+    pub(crate) map: Arc<RwLock<HashMap<Box<str>, Arc<Sre>>>>,
+}
+
+impl Breakers {
+    fn get(&self, operation: &str) -> Arc<Sre> {
+        if let Some(b) = self.map.read().expect("breakers").get(operation) {
+            return b.clone();
+        }
+        self.map
+            .write()
+            .expect("breakers")
+            .entry(operation.into())
+            .or_insert_with(|| Arc::new(Sre::new(self.config)))
+            .clone()
+    }
+}
+
+/// The service of a [`CircuitBreakerLayer`].
+#[derive(Debug, Clone)]
+pub struct CircuitBreaker<S> {
+    inner: S,
+    breakers: Breakers,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CircuitBreaker<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: FromBody,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let breaker = self.breakers.get(operation_of(&req));
+        if !breaker.allow() {
+            breaker.mark_failed();
+            return ResponseFuture::Open {
+                res: Some(reject(
+                    kind_of(&req),
+                    &Error::service_unavailable(
+                        REASON,
+                        "request failed due to circuit breaker triggered",
+                    ),
+                )),
+            };
+        }
+        ResponseFuture::Closed {
+            fut: self.inner.call(req),
+            breaker,
+        }
+    }
+}
+
+fn is_failure(code: u16) -> bool {
+    matches!(code, 500 | 503 | 504)
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`CircuitBreaker`].
+    #[project = Proj]
+    #[allow(missing_docs)]
+    pub enum ResponseFuture<F, B> {
+        /// The call went out.
+        Closed { #[pin] fut: F, breaker: Arc<Sre> },
+        /// The breaker rejected it.
+        Open { res: Option<Response<B>> },
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            Proj::Closed { fut, breaker } => {
+                let out = std::task::ready!(fut.poll(cx));
+                let failed = match &out {
+                    Ok(res) => response_error(res).is_some_and(|e| is_failure(e.code())),
+                    Err(_) => true,
+                };
+                if failed {
+                    breaker.mark_failed();
+                } else {
+                    breaker.mark_success();
+                }
+                Poll::Ready(out)
+            }
+            Proj::Open { res } => Poll::Ready(Ok(res.take().expect("polled after completion"))),
+        }
+    }
+}
+
+impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("circuitbreaker::ResponseFuture")
+    }
+}

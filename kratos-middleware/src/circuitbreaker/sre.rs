@@ -1,0 +1,135 @@
+//! Google SRE adaptive throttling ("Handling Overload", the SRE book), as Go
+//! Kratos's `aegis/circuitbreaker/sre`. Knows nothing of HTTP.
+//!
+//! Over a rolling window the breaker counts requests and accepted (successful)
+//! ones. Once there are at least `request` of them, it rejects locally with
+//! probability `max(0, (requests - K × accepts) / (requests + 1))`: a backend
+//! that fails everything sees almost no traffic, one that recovers gets more
+//! as successes come back; no half-open state to tune.
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::window::RollingWindow;
+
+/// The options of an [`Sre`] breaker (Go Kratos's defaults).
+#[derive(Debug, Clone, Copy)]
+pub struct SreConfig {
+    /// K, the multiplier of accepts: 1/0.6 (≈ 1.67). Lower is more aggressive.
+    pub k: f64,
+    /// Requests in the window before the breaker may reject: 100.
+    pub request: u64,
+    /// The statistics window: 3 s.
+    pub window: Duration,
+    /// Buckets in the window: 10.
+    pub buckets: usize,
+}
+
+impl Default for SreConfig {
+    fn default() -> Self {
+        Self {
+            k: 1.0 / 0.6,
+            request: 100,
+            window: Duration::from_secs(3),
+            buckets: 10,
+        }
+    }
+}
+
+/// One SRE breaker (one per operation in the layer).
+///
+/// ```
+/// use kratos_middleware::circuitbreaker::{Sre, SreConfig};
+///
+/// let sre = Sre::new(SreConfig::default());
+/// for _ in 0..1000 {
+///     sre.mark_failed();
+/// }
+/// let allowed = (0..1000).filter(|_| sre.allow()).count();
+/// assert!(allowed < 100, "{allowed}");
+/// ```
+pub struct Sre {
+    config: SreConfig,
+    stat: Mutex<RollingWindow>,
+}
+
+impl fmt::Debug for Sre {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sre")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sre {
+    /// A closed breaker.
+    pub fn new(config: SreConfig) -> Self {
+        let buckets = config.buckets.max(1);
+        Self {
+            config,
+            stat: Mutex::new(RollingWindow::new(
+                buckets,
+                config.window / buckets as u32,
+                Instant::now(),
+            )),
+        }
+    }
+
+    /// The drop probability now: 0 while closed.
+    pub fn drop_ratio(&self) -> f64 {
+        let now = Instant::now();
+        let mut stat = self.stat.lock().expect("sre stats");
+        let (accepts, total) = stat
+            .buckets(now, false)
+            .fold((0i64, 0i64), |(a, t), b| (a + b.sum, t + b.count));
+        let requests = self.config.k * accepts as f64;
+        if (total as u64) < self.config.request || (total as f64) < requests {
+            return 0.0;
+        }
+        ((total as f64 - requests) / (total as f64 + 1.0)).max(0.0)
+    }
+
+    /// Whether a request may go out.
+    pub fn allow(&self) -> bool {
+        let ratio = self.drop_ratio();
+        ratio <= 0.0 || rand::random::<f64>() >= ratio
+    }
+
+    /// Records a success.
+    pub fn mark_success(&self) {
+        self.stat.lock().expect("sre stats").add(Instant::now(), 1);
+    }
+
+    /// Records a failure (or a local rejection).
+    pub fn mark_failed(&self) {
+        self.stat.lock().expect("sre stats").add(Instant::now(), 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn opens_on_failures_and_closes_when_the_window_passes() {
+        let sre = Sre::new(SreConfig::default());
+        for _ in 0..99 {
+            sre.mark_failed();
+        }
+        assert!(sre.allow(), "fewer than 100 requests: closed");
+        sre.mark_failed();
+        assert!(sre.drop_ratio() > 0.99);
+        tokio::time::advance(Duration::from_secs(3)).await;
+        assert_eq!(sre.drop_ratio(), 0.0);
+        for _ in 0..200 {
+            sre.mark_success();
+        }
+        for _ in 0..50 {
+            sre.mark_failed();
+        }
+        assert_eq!(sre.drop_ratio(), 0.0, "mostly successes: closed");
+    }
+}

@@ -1,0 +1,150 @@
+//! Logging: one structured `tracing` event per call, with the fields of Go
+//! Kratos's logging middleware: `kind`, `component` (`server` or `client`),
+//! `operation`, `code`, `reason` and `latency` (seconds). Successful calls
+//! log at `INFO`, failed ones at `ERROR` with the error `message`.
+//!
+//! The target is `kratos::middleware::logging`. Code and reason of a gRPC
+//! error come from its status; those of an HTTP error from its status and its
+//! Kratos JSON body (read only for error responses of at most 64 KiB, then
+//! handed on unchanged). For a stream the event is written when the response
+//! head arrives.
+
+mod layer;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum_core::body::Body;
+use bytes::Bytes;
+use http::{Request, Response, header};
+use http_body::Body as HttpBody;
+use http_body_util::BodyExt;
+use kratos_core::{Error, Kind};
+use tokio::time::Instant;
+use tower_service::Service;
+
+pub use layer::LoggingLayer;
+
+use crate::BoxError;
+use crate::body::FromBody;
+use crate::util::{kind_of, operation_of, response_error};
+
+/// The largest error body read to find its reason.
+const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+/// The service of a [`LoggingLayer`].
+#[derive(Debug, Clone)]
+pub struct Logging<S> {
+    inner: S,
+    component: &'static str,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Logging<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    S::Error: std::fmt::Display + Send + 'static,
+    ResBody: HttpBody<Data = Bytes> + FromBody + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let kind = kind_of(&req);
+        let operation = operation_of(&req).to_owned();
+        let component = self.component;
+        let start = Instant::now();
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let result = fut.await;
+            let latency = start.elapsed().as_secs_f64();
+            match result {
+                Ok(res) => {
+                    let (res, err) = error_of(kind, res).await;
+                    match err {
+                        None => tracing::info!(
+                            target: "kratos::middleware::logging",
+                            kind = kind.as_str(),
+                            component,
+                            operation = %operation,
+                            code = res.status().as_u16(),
+                            reason = "",
+                            latency,
+                        ),
+                        Some(err) => tracing::error!(
+                            target: "kratos::middleware::logging",
+                            kind = kind.as_str(),
+                            component,
+                            operation = %operation,
+                            code = err.code(),
+                            reason = err.reason(),
+                            message = err.message(),
+                            latency,
+                        ),
+                    }
+                    Ok(res)
+                }
+                Err(err) => {
+                    tracing::error!(
+                        target: "kratos::middleware::logging",
+                        kind = kind.as_str(),
+                        component,
+                        operation = %operation,
+                        code = 500u16,
+                        reason = "",
+                        message = %err,
+                        latency,
+                    );
+                    Err(err)
+                }
+            }
+        })
+    }
+}
+
+/// The error `res` carries, reading a small Kratos JSON error body for its
+/// reason; the response is handed back intact.
+async fn error_of<B>(kind: Kind, res: Response<B>) -> (Response<B>, Option<Error>)
+where
+    B: HttpBody<Data = Bytes> + FromBody,
+    B::Error: Into<BoxError>,
+{
+    let Some(err) = response_error(&res) else {
+        return (res, None);
+    };
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let small = res
+        .body()
+        .size_hint()
+        .upper()
+        .is_some_and(|n| n <= MAX_ERROR_BODY);
+    if kind != Kind::Http || !json || !small {
+        return (res, Some(err));
+    }
+    let (parts, body) = res.into_parts();
+    match body.collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            let full = Error::from_http_response(parts.status, &bytes);
+            let res = Response::from_parts(parts, B::from_body(Body::from(bytes)));
+            (res, Some(full))
+        }
+        Err(e) => {
+            let e: BoxError = e.into();
+            let body =
+                Body::new(http_body_util::Empty::<Bytes>::new().map_err(|never| match never {}));
+            tracing::debug!(target: "kratos::middleware::logging", error = %e, "error body unreadable");
+            (Response::from_parts(parts, B::from_body(body)), Some(err))
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Matching calls by operation, and binding a layer to the matching calls.
+//!
+//! The operation is `/package.Service/Method` for gRPC (and for HTTP routes
+//! generated from a `.proto`), the route template for hand-written HTTP
+//! routes, read from [`TransportInfo`](kratos_core::TransportInfo).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::Request;
+use regex::Regex;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::util::operation_of;
+
+/// Which operations a layer applies to: exact, prefix, regex (compiled once,
+/// here), a custom predicate, and any combination with [`Matcher::not`],
+/// [`Matcher::or`] and [`Matcher::and`].
+///
+/// ```
+/// use kratos_middleware::Matcher;
+///
+/// let m = Matcher::prefix("/helloworld.v1.Greeter/")
+///     .or(Matcher::regex(r"^/v1/users/\{id\}$").unwrap())
+///     .and(Matcher::exact("/helloworld.v1.Greeter/Health").not());
+/// assert!(m.matches("/helloworld.v1.Greeter/SayHello"));
+/// assert!(m.matches("/v1/users/{id}"));
+/// assert!(!m.matches("/helloworld.v1.Greeter/Health"));
+/// assert!(!m.matches("/echo.v1.Echo/UnaryEcho"));
+/// ```
+#[derive(Clone)]
+pub struct Matcher(Rule);
+
+#[derive(Clone)]
+enum Rule {
+    Exact(Arc<str>),
+    Prefix(Arc<str>),
+    Regex(Regex),
+    Predicate(Arc<dyn Fn(&str) -> bool + Send + Sync>),
+    Not(Box<Matcher>),
+    Or(Box<Matcher>, Box<Matcher>),
+    And(Box<Matcher>, Box<Matcher>),
+}
+
+impl Matcher {
+    /// Exactly this operation.
+    pub fn exact(operation: impl Into<Arc<str>>) -> Self {
+        Self(Rule::Exact(operation.into()))
+    }
+
+    /// Every operation starting with `prefix`, such as `/helloworld.v1.Greeter/`.
+    pub fn prefix(prefix: impl Into<Arc<str>>) -> Self {
+        Self(Rule::Prefix(prefix.into()))
+    }
+
+    /// Every operation the regular expression matches (anywhere, unless
+    /// anchored with `^`/`$`). Compiled once, here.
+    pub fn regex(pattern: &str) -> Result<Self, regex::Error> {
+        Ok(Self(Rule::Regex(Regex::new(pattern)?)))
+    }
+
+    /// Every operation for which `predicate` returns true.
+    pub fn predicate(predicate: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        Self(Rule::Predicate(Arc::new(predicate)))
+    }
+
+    /// Every operation this matcher does not match.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Self {
+        Self(Rule::Not(Box::new(self)))
+    }
+
+    /// Operations matched by this matcher or `other`.
+    pub fn or(self, other: Matcher) -> Self {
+        Self(Rule::Or(Box::new(self), Box::new(other)))
+    }
+
+    /// Operations matched by this matcher and `other`.
+    pub fn and(self, other: Matcher) -> Self {
+        Self(Rule::And(Box::new(self), Box::new(other)))
+    }
+
+    /// Whether `operation` matches.
+    pub fn matches(&self, operation: &str) -> bool {
+        match &self.0 {
+            Rule::Exact(op) => operation == &**op,
+            Rule::Prefix(p) => operation.starts_with(&**p),
+            Rule::Regex(re) => re.is_match(operation),
+            Rule::Predicate(f) => f(operation),
+            Rule::Not(m) => !m.matches(operation),
+            Rule::Or(a, b) => a.matches(operation) || b.matches(operation),
+            Rule::And(a, b) => a.matches(operation) && b.matches(operation),
+        }
+    }
+}
+
+impl fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Rule::Exact(op) => f.debug_tuple("Exact").field(op).finish(),
+            Rule::Prefix(p) => f.debug_tuple("Prefix").field(p).finish(),
+            Rule::Regex(re) => f.debug_tuple("Regex").field(&re.as_str()).finish(),
+            Rule::Predicate(_) => f.write_str("Predicate(..)"),
+            Rule::Not(m) => f.debug_tuple("Not").field(m).finish(),
+            Rule::Or(a, b) => f.debug_tuple("Or").field(a).field(b).finish(),
+            Rule::And(a, b) => f.debug_tuple("And").field(a).field(b).finish(),
+        }
+    }
+}
+
+/// Applies `layer` only to the calls whose operation `matcher` matches; the
+/// others go straight to the inner service.
+///
+/// ```
+/// use std::time::Duration;
+/// use kratos_middleware::{Matcher, timeout::TimeoutLayer, when};
+///
+/// let slow_reports = when(Matcher::prefix("/reports.v1."), TimeoutLayer::new(Duration::from_secs(30)));
+/// # let _ = slow_reports;
+/// ```
+pub fn when<L>(matcher: Matcher, layer: L) -> MatchLayer<L> {
+    MatchLayer { matcher, layer }
+}
+
+/// A layer applied only to matching operations; see [`when`].
+#[derive(Debug, Clone)]
+pub struct MatchLayer<L> {
+    matcher: Matcher,
+    layer: L,
+}
+
+impl<S: Clone, L: Layer<S>> Layer<S> for MatchLayer<L> {
+    type Service = MatchService<L::Service, S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MatchService {
+            matcher: self.matcher.clone(),
+            matched: self.layer.layer(inner.clone()),
+            inner,
+        }
+    }
+}
+
+/// The service of a [`MatchLayer`].
+#[derive(Debug, Clone)]
+pub struct MatchService<M, S> {
+    matcher: Matcher,
+    matched: M,
+    inner: S,
+}
+
+impl<M, S, B> Service<Request<B>> for MatchService<M, S>
+where
+    S: Service<Request<B>>,
+    M: Service<Request<B>, Response = S::Response, Error = S::Error>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = MatchFuture<M::Future, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        if self.matched.poll_ready(cx)?.is_pending() {
+            return Poll::Pending;
+        }
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        if self.matcher.matches(operation_of(&req)) {
+            MatchFuture::Matched {
+                fut: self.matched.call(req),
+            }
+        } else {
+            MatchFuture::Skipped {
+                fut: self.inner.call(req),
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a [`MatchService`]: the layered or the plain call.
+    #[project = MatchProj]
+    #[allow(missing_docs)]
+    pub enum MatchFuture<A, B> {
+        /// The operation matched: the layered service answers.
+        Matched { #[pin] fut: A },
+        /// It did not: the inner service answers.
+        Skipped { #[pin] fut: B },
+    }
+}
+
+impl<A, B, T> Future for MatchFuture<A, B>
+where
+    A: Future<Output = T>,
+    B: Future<Output = T>,
+{
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match self.project() {
+            MatchProj::Matched { fut } => fut.poll(cx),
+            MatchProj::Skipped { fut } => fut.poll(cx),
+        }
+    }
+}
+
+impl<A, B> fmt::Debug for MatchFuture<A, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MatchFuture")
+    }
+}

@@ -1,0 +1,75 @@
+use std::sync::Arc;
+
+use kratos_core::Metadata;
+use tower_layer::Layer;
+
+use super::{MetadataService, Mode};
+
+/// Propagates `x-md-*` metadata; see the [module docs](crate::metadata).
+///
+/// ```
+/// use kratos_middleware::metadata::MetadataLayer;
+///
+/// let server = MetadataLayer::server().constant("x-md-local-region", "eu");
+/// let client = MetadataLayer::client().constant("x-md-global-caller", "orders");
+/// # let _ = (server, client);
+/// ```
+#[derive(Debug, Clone)]
+pub struct MetadataLayer {
+    pub(crate) mode: Mode,
+    pub(crate) prefixes: Arc<[Box<str>]>,
+    pub(crate) constants: Arc<Metadata>,
+}
+
+impl MetadataLayer {
+    /// The server side: request headers starting with `x-md-` become the
+    /// call's metadata.
+    pub fn server() -> Self {
+        Self {
+            mode: Mode::Server,
+            prefixes: Arc::from(vec![Box::<str>::from("x-md-")]),
+            constants: Arc::new(Metadata::new()),
+        }
+    }
+
+    /// The client side: constants, outgoing and incoming global metadata
+    /// become request headers.
+    pub fn client() -> Self {
+        Self {
+            mode: Mode::Client,
+            ..Self::server()
+        }
+    }
+
+    /// The header prefixes a server collects (Go Kratos's
+    /// `WithPropagatedPrefix`), instead of `x-md-`.
+    pub fn prefixes<I, P>(mut self, prefixes: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<str>,
+    {
+        self.prefixes = prefixes
+            .into_iter()
+            .map(|p| Box::from(p.as_ref().to_ascii_lowercase()))
+            .collect();
+        self
+    }
+
+    /// Adds a constant entry: part of every call's metadata on a server, sent
+    /// with every call by a client.
+    pub fn constant(mut self, key: &str, value: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.constants).add(key, value);
+        self
+    }
+}
+
+impl<S> Layer<S> for MetadataLayer {
+    type Service = MetadataService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MetadataService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Helpers shared by the built-ins: the call's kind and operation, rejections,
+//! and the error a response carries.
+
+use http::{Request, Response, header};
+use kratos_core::{Error, Kind, TransportInfo};
+
+use crate::body::FromBody;
+
+/// The kind of `req`: from its [`TransportInfo`], else from its content type.
+pub(crate) fn kind_of<B>(req: &Request<B>) -> Kind {
+    match TransportInfo::from_request(req) {
+        Some(info) => info.kind(),
+        None => {
+            let grpc = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+            if grpc { Kind::Grpc } else { Kind::Http }
+        }
+    }
+}
+
+/// The operation of `req`: from its [`TransportInfo`], else its path.
+pub(crate) fn operation_of<B>(req: &Request<B>) -> &str {
+    match TransportInfo::from_request(req) {
+        Some(info) => info.operation(),
+        None => req.uri().path(),
+    }
+}
+
+/// `err` encoded the way `kind` sends errors.
+pub(crate) fn reject<B: FromBody>(kind: Kind, err: &Error) -> Response<B> {
+    kind.error_response(err).map(B::from_body)
+}
+
+/// The error a response carries in its head: a `grpc-status` other than OK
+/// (trailers-only gRPC responses, as unary handlers and rejections send them),
+/// or an HTTP status of 400 and above. The reason of an HTTP error lives in
+/// its body and is not read here.
+pub(crate) fn response_error<B>(res: &Response<B>) -> Option<Error> {
+    if res.headers().contains_key("grpc-status") {
+        let status = tonic::Status::from_header_map(res.headers())?;
+        if status.code() == tonic::Code::Ok {
+            return None;
+        }
+        return Some(Error::from_status(&status));
+    }
+    let status = res.status();
+    if status.as_u16() >= 400 {
+        Some(Error::new(
+            status.as_u16(),
+            kratos_core::error::UNKNOWN_REASON,
+            "",
+        ))
+    } else {
+        None
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The inner call's future, or a rejection made up front.
+    #[project = RejectOrProj]
+    pub(crate) enum RejectOr<F, B> {
+        Inner { #[pin] fut: F },
+        Rejected { res: Option<Response<B>> },
+    }
+}
+
+impl<F, B, E> std::future::Future for RejectOr<F, B>
+where
+    F: std::future::Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.project() {
+            RejectOrProj::Inner { fut } => fut.poll(cx),
+            RejectOrProj::Rejected { res } => {
+                std::task::Poll::Ready(Ok(res.take().expect("polled after completion")))
+            }
+        }
+    }
+}

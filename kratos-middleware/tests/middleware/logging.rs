@@ -1,0 +1,134 @@
+//! logging: one structured event per call, error level on errors.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use kratos_middleware::logging::LoggingLayer;
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::common::*;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl Captured {
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("kratos::middleware::logging"))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn one_event_per_call_with_kind_operation_code_and_reason() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let s = serve(LoggingLayer::server()).await;
+    let (status, _, body) = get(&format!("{}/hello/ok", s.http)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Hello ok"));
+    let (status, _, body) = get(&format!("{}/hello/fail", s.http)).await;
+    // The error body reaches the client intact after being read for its reason.
+    assert_eq!(json_error(status, &body).reason(), "BACKEND_DOWN");
+    let mut client = greeter(&s.grpc).await;
+    say_hello(&mut client, "ok").await.unwrap();
+    say_hello(&mut client, "fail").await.unwrap_err();
+
+    // Client side: the same layer around a channel.
+    let svc = tower::ServiceBuilder::new()
+        .layer(LoggingLayer::client())
+        .service(channel(&s.grpc).await);
+    let mut logged = kratos_examples_api::helloworld::v1::greeter_client::GreeterClient::new(svc);
+    say_hello(&mut logged, "fail").await.unwrap_err();
+    s.stop().await;
+
+    let lines = captured.lines();
+    assert_eq!(lines.len(), 6, "{lines:#?}");
+    let client: Vec<_> = lines
+        .iter()
+        .filter(|l| l.contains("component=\"client\""))
+        .collect();
+    assert_eq!(client.len(), 1, "{lines:#?}");
+    for part in [
+        "ERROR",
+        "kind=\"grpc\"",
+        "operation=/helloworld.v1.Greeter/SayHello",
+        "code=503",
+        "reason=\"BACKEND_DOWN\"",
+    ] {
+        assert!(client[0].contains(part), "{part} not in {}", client[0]);
+    }
+    let lines: Vec<_> = lines
+        .iter()
+        .filter(|l| l.contains("component=\"server\""))
+        .collect();
+    let expect = [
+        (
+            "INFO",
+            "kind=\"http\"",
+            "operation=/hello/{name}",
+            "code=200",
+            "reason=\"\"",
+        ),
+        (
+            "ERROR",
+            "kind=\"http\"",
+            "operation=/hello/{name}",
+            "code=503",
+            "reason=\"BACKEND_DOWN\"",
+        ),
+        (
+            "INFO",
+            "kind=\"grpc\"",
+            "operation=/helloworld.v1.Greeter/SayHello",
+            "code=200",
+            "reason=\"\"",
+        ),
+        (
+            "ERROR",
+            "kind=\"grpc\"",
+            "operation=/helloworld.v1.Greeter/SayHello",
+            "code=503",
+            "reason=\"BACKEND_DOWN\"",
+        ),
+    ];
+    for (line, (level, kind, op, code, reason)) in lines.iter().zip(expect) {
+        for part in [
+            level,
+            kind,
+            op,
+            code,
+            reason,
+            "component=\"server\"",
+            "latency=",
+        ] {
+            assert!(line.contains(part), "{part} not in {line}");
+        }
+    }
+}

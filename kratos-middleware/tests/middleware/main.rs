@@ -1,0 +1,16 @@
+//! The middleware, over real HTTP and gRPC servers on loopback: what a
+//! client sees (status, reason, body) for each built-in, server and client
+//! side, streams included.
+
+mod circuitbreaker;
+mod common;
+mod jwt;
+mod logging;
+mod matching;
+mod metadata;
+mod ratelimit;
+mod recovery;
+mod retry;
+mod send_sync;
+mod timeout;
+mod validate;
