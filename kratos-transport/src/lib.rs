@@ -44,8 +44,23 @@
 //!
 //! # Structure
 //!
-//! - [`http`]: [`HttpServer`](http::HttpServer), the [`Json`](http::Json) codec.
-//! - [`grpc`]: [`GrpcServer`](grpc::GrpcServer), the built-in health service.
+//! - [`http`]: [`HttpServer`](http::HttpServer), the [`Json`](http::Json) codec,
+//!   [`HttpClient`](http::HttpClient).
+//! - [`grpc`]: [`GrpcServer`](grpc::GrpcServer), the built-in health service,
+//!   [`GrpcChannel`](grpc::GrpcChannel).
+//!
+//! # Clients
+//!
+//! [`GrpcChannel`](grpc::GrpcChannel) (for any tonic-generated client) and
+//! [`HttpClient`](http::HttpClient) (JSON) dial `discovery:///<service>`
+//! through any [`Discovery`](kratos_registry::Discovery), or a direct
+//! `grpc://host:port` / `http://host:port`. They follow the registry's
+//! watcher into a [`kratos_selector::Selector`], pick a node per call with
+//! the chosen balancer (smooth weighted round-robin by default, P2C-EWMA,
+//! round-robin, random) and node filters, and report each call's outcome
+//! back to it. No node means a 503 with reason [`NODE_NOT_FOUND`]; the
+//! default timeout is [`DEFAULT_TIMEOUT`]; `block(true)` makes dialling wait
+//! for a first instance.
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -55,8 +70,11 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod discovery;
 mod endpoint;
 pub mod grpc;
 pub mod http;
 mod info;
 mod serve;
+
+pub use discovery::{DEFAULT_TIMEOUT, NODE_NOT_FOUND};
