@@ -1,17 +1,13 @@
-//! Compiles the example protos with protox (pure Rust, no system protoc).
+//! Compiles the example protos with kratos-build (protox inside: pure Rust,
+//! no system protoc): prost messages with proto3 JSON, tonic server and
+//! client, HTTP routes/client from `google.api.http`, error helpers, OpenAPI.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "proto/helloworld/v1/greeter.proto",
         "proto/echo/v1/echo.proto",
+        "proto/api/order/v1/order.proto",
     ];
-    for proto in protos {
-        println!("cargo:rerun-if-changed={proto}");
-    }
-    let fds = protox::compile(protos, ["proto"])?;
-    tonic_prost_build::configure()
-        .type_attribute(".", "#[derive(serde::Serialize, serde::Deserialize)]")
-        .type_attribute(".", "#[serde(default, rename_all = \"camelCase\")]")
-        .compile_fds(fds)?;
+    kratos_build::configure().compile(&protos, &["proto"])?;
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! The protobuf APIs the kratos-rs examples serve, generated at build time by
-//! protox + tonic-prost-build, with serde derives for the HTTP/JSON side.
+//! kratos-build (protox + tonic-prost-build + pbjson): proto3 JSON serde,
+//! tonic server/client, and HTTP routes, client, error helpers and OpenAPI
+//! from the `google.api.http` and `errors` annotations.
 #![allow(missing_docs, clippy::all)]
 
 /// `helloworld.v1`: the Greeter of the helloworld example.
@@ -16,5 +18,18 @@ pub mod echo {
     /// Version 1.
     pub mod v1 {
         tonic::include_proto!("echo.v1");
+    }
+}
+
+/// `api.order.v1`: the order service, served over gRPC and HTTP/JSON from
+/// one implementation (`order_service_http::router`), with error helpers
+/// (`ErrorReason`, `is_order_not_found`) and `OPENAPI_JSON`.
+pub mod api {
+    /// Orders.
+    pub mod order {
+        /// Version 1.
+        pub mod v1 {
+            tonic::include_proto!("api.order.v1");
+        }
     }
 }

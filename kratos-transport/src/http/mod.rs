@@ -9,6 +9,7 @@
 
 mod client;
 mod codec;
+pub mod codegen;
 mod server;
 
 pub use client::{BoxError, HttpClient, HttpClientBuilder, HttpService};

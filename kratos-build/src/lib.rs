@@ -1,0 +1,166 @@
+//! Code generation for kratos-rs services, for your `build.rs`: one `.proto`
+//! gives the prost messages with proto3 JSON, the tonic server and client, an
+//! HTTP/JSON router that runs the *same* tonic service implementation, an
+//! HTTP client, error helpers and an OpenAPI document — like Go Kratos's
+//! `protoc-gen-go`, `-go-grpc`, `-go-http`, `-go-errors` and `-openapi`
+//! together. The `.proto` files are compiled by [protox](https://docs.rs/protox)
+//! (pure Rust): no `protoc` is needed on the machine.
+//!
+//! # Getting started
+//!
+//! ```toml
+//! [dependencies]
+//! kratos-transport = "0.1"   # the runtime the generated HTTP code calls
+//! pbjson = "0.9"             # proto3 JSON helpers of the generated serde code
+//! prost = "0.14"
+//! serde = "1"
+//! tonic = "0.14"
+//! tonic-prost = "0.14"
+//! # pbjson-types = "0.9"     # only if your protos use google.protobuf types
+//!
+//! [build-dependencies]
+//! kratos-build = "0.1"
+//! ```
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() -> std::io::Result<()> {
+//!     kratos_build::configure().compile(&["api/order/v1/order.proto"], &["proto"])
+//! }
+//! ```
+//!
+//! ```ignore
+//! // src/lib.rs
+//! pub mod order {
+//!     tonic::include_proto!("api.order.v1");
+//! }
+//! ```
+//!
+//! `google/api/annotations.proto`, `google/api/http.proto` and
+//! `errors/errors.proto` ship with this crate: `import` them without
+//! vendoring (a copy in your own include path wins).
+//!
+//! # What is generated
+//!
+//! Everything lands in `$OUT_DIR/<package>.rs`, so `include_proto!` gives it
+//! all:
+//!
+//! - **Messages** (prost) with `serde::Serialize`/`Deserialize` from
+//!   [pbjson](https://docs.rs/pbjson), following the proto3 JSON mapping.
+//! - **gRPC**: `<service>_server` and `<service>_client` from tonic.
+//! - **HTTP** (`<service>_http`): a `RouteSpec` per binding, `router(Arc<impl
+//!   Service>) -> axum::Router` that decodes each request into the request
+//!   message and calls the tonic trait method, and `<Service>HttpClient` with
+//!   the same methods.
+//! - **Errors**: for an enum with `option (errors.default_code) = 500;`,
+//!   `ErrorReason::OrderNotFound.error("…")`, `ErrorReason::code()`, and
+//!   `is_order_not_found(&err)` / `error_order_not_found("…")` per value.
+//! - **OpenAPI**: `OPENAPI_JSON`, an OpenAPI 3.0 document of every HTTP
+//!   binding (also written as `$OUT_DIR/<package>.openapi.json`); serve it
+//!   with a route of your own if you want.
+//!
+//! # Serving one implementation on both transports
+//!
+//! ```ignore
+//! use std::sync::Arc;
+//! use kratos::grpc::GrpcServer;
+//! use kratos::http::HttpServer;
+//! use my_api::order::{OPENAPI_JSON, order_service_http, order_service_server::OrderServiceServer};
+//!
+//! let orders = Arc::new(MyOrders::default()); // impl OrderService (the tonic trait)
+//! let http = HttpServer::builder()
+//!     .merge(order_service_http::router(orders.clone()))
+//!     // The OpenAPI document is only served if you mount it:
+//!     .route("/openapi.json", axum::routing::get(|| async {
+//!         ([(http::header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+//!     }))
+//!     .build();
+//! let grpc = GrpcServer::builder().add_service(OrderServiceServer::from_arc(orders)).build();
+//!
+//! // And from another service:
+//! let client = order_service_http::OrderServiceHttpClient::new("http://127.0.0.1:8000");
+//! let order = client.get_order(GetOrderRequest { id: 1, ..Default::default() }).await?;
+//! ```
+//!
+//! # JSON: what Go Kratos users trip on
+//!
+//! The proto3 JSON mapping, as Go's `protojson`:
+//!
+//! - Field names are emitted in **lowerCamelCase** (`userId`); both `userId`
+//!   and `user_id` are accepted. [`Builder::preserve_proto_field_names`]
+//!   emits `user_id`.
+//! - **64-bit integers are strings** (`"id": "42"`); numbers are accepted too.
+//! - **Enums are names** (`"status": "PAID"`); numbers are accepted too.
+//! - **Zero values are omitted**: a reply with `total = 0` has no `total`
+//!   key, an empty list no key at all. [`Builder::emit_zero_values`] emits
+//!   them (Go Kratos's `EmitUnpopulated`).
+//! - **Unknown fields are ignored** when decoding, as Go Kratos's codec does
+//!   ([`Builder::ignore_unknown_fields`]).
+//!
+//! # HTTP mapping
+//!
+//! As protoc-gen-go-http: each `google.api.http` rule and its
+//! `additional_bindings`; path variables `{id}`, `{order.id}` (a nested
+//! field) and `{name=shelves/*}` (the variable holds `shelves/<id>`; `**`
+//! matches the rest of the path); `body: "*"` (the whole message) or
+//! `body: "field"`; the remaining fields come from query parameters (`?page=2`,
+//! `?order.user_id=7`, a repeated field by repeating the key); `response_body`
+//! sends one field of the reply. A unary method without annotation is served
+//! at `POST /<package.Service>/<Method>` with the message as body; streaming
+//! methods have no HTTP binding. Custom verbs (`/v1/{name}:cancel`) are
+//! rejected at build time.
+//!
+//! Over HTTP the call gets a `tonic::Request` whose metadata holds the HTTP
+//! headers and whose extensions hold the request extensions; a
+//! `tonic::Status` error is turned back into the Kratos error
+//! (`Error::from_status`), so an HTTP client sees the same code, reason and
+//! metadata as a gRPC one. A body that is not JSON, or a value of the wrong
+//! type in the body, path or query (`?page=abc`), is a 400 with reason
+//! `CODEC` naming the field. The operation recorded for middleware is the
+//! gRPC full method (`/api.order.v1.OrderService/GetOrder`) on both
+//! transports.
+//!
+//! # Feature Flags
+//!
+//! This crate has no cargo features; every generator is switched on the
+//! [`Builder`] (all on by default).
+//!
+//! # Structure
+//!
+//! - [`configure`] / [`Builder`] (`config.rs`): options and the compile run.
+//! - `http_rule.rs`: reading `google.api.http` and parsing path templates.
+//! - `model.rs`: services, methods and error enums read from the descriptors
+//!   (annotations are read with prost-reflect, since prost drops extensions).
+//! - `router_gen.rs`: the `<service>_http` module (route specs, router,
+//!   client); the runtime it calls is `kratos_transport::http::codegen`.
+//! - `errors_gen.rs`: error helpers. `openapi.rs`: the OpenAPI document.
+#![forbid(unsafe_code)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    rust_2018_idioms
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod config;
+mod errors_gen;
+mod http_rule;
+mod model;
+mod openapi;
+mod router_gen;
+
+pub use config::{Builder, SHIPPED_PROTOS};
+
+/// A [`Builder`] with the defaults.
+pub fn configure() -> Builder {
+    Builder::default()
+}
+
+/// Compiles `protos` with the defaults: `configure().compile(protos, includes)`.
+pub fn compile_protos(
+    protos: &[impl AsRef<std::path::Path>],
+    includes: &[impl AsRef<std::path::Path>],
+) -> std::io::Result<()> {
+    configure().compile(protos, includes)
+}

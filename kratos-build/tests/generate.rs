@@ -1,0 +1,41 @@
+//! Runs the generator on the example protos and checks the generated source.
+
+use std::path::PathBuf;
+
+fn example_protos() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/api/proto")
+}
+
+#[test]
+fn generates_messages_json_grpc_http_errors_and_openapi() {
+    let out = tempfile::tempdir().unwrap();
+    kratos_build::configure()
+        .out_dir(out.path())
+        .emit_rerun_if_changed(false)
+        .compile(&["api/order/v1/order.proto"], &[example_protos()])
+        .unwrap();
+    let code = std::fs::read_to_string(out.path().join("api.order.v1.rs")).unwrap();
+    for needle in [
+        "pub struct Order {",
+        "impl serde::Serialize for Order",
+        "pub mod order_service_server",
+        "pub mod order_service_client",
+        "pub mod order_service_http",
+        "pub fn router<T: super::order_service_server::OrderService>",
+        "pub struct OrderServiceHttpClient",
+        "pub static GET_ORDER_1:",
+        "\"/api/v1/users/{user_id}/orders/{id}\"",
+        "pub fn is_order_not_found(",
+        "pub const OPENAPI_JSON: &str",
+    ] {
+        assert!(
+            code.contains(needle),
+            "missing {needle:?} in generated code"
+        );
+    }
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("api.order.v1.openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+}

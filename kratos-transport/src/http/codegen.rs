@@ -1,0 +1,743 @@
+//! Runtime support for the HTTP code that `kratos-build` generates from
+//! `google.api.http` annotations. Users do not call this module directly: the
+//! generated `<service>_http::router` and `<Service>BaseUrlClient` do.
+//!
+//! A generated route is described by a [`RouteSpec`] (method, path, which
+//! request fields come from the path, the query and the body). The server side
+//! ([`on`]) builds the request message from path variables, query parameters
+//! and the JSON body, calls the tonic trait method with a [`tonic::Request`]
+//! that carries the HTTP headers as metadata and the request extensions, and
+//! encodes the reply (or the error, with
+//! [`Error::from_status`](kratos_core::Error::from_status)) as JSON. The client
+//! side ([`BaseUrlClient`]) does the reverse.
+//!
+//! Decoding follows Go Kratos: a body that is not valid JSON, or a value of
+//! the wrong type in the body, the path or the query, is a 400 with reason
+//! [`CODEC_REASON`] whose message names the field; unknown fields and query
+//! parameters are ignored.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+
+use arc_swap::ArcSwap;
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter};
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use kratos_core::{Kind, TransportInfo};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::CODEC_REASON;
+
+#[doc(hidden)]
+pub use axum;
+pub use kratos_core::Error;
+#[doc(hidden)]
+pub use serde_json;
+#[doc(hidden)]
+pub use tonic;
+
+/// The largest request body a generated route reads (4 MiB, gRPC's default).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Where the request message comes from in the HTTP body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodySpec {
+    /// No body: fields not bound by the path come from the query.
+    None,
+    /// `body: "*"`: the whole message (minus path variables) is the body.
+    All,
+    /// `body: "field"`: that top-level field is the body, with its proto
+    /// name and its JSON name.
+    Field(&'static str, &'static str),
+}
+
+/// How the text of a path variable or query parameter becomes the JSON
+/// value the message's deserializer expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// A JSON string (strings, bytes, numbers — proto3 JSON accepts numbers
+    /// as strings — and well-known types).
+    Text,
+    /// `true`/`false` become JSON booleans.
+    Bool,
+    /// An enum: a name stays a string, a number becomes a JSON number.
+    Enum,
+}
+
+/// One request field that a path variable or a query parameter can set.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpec {
+    /// The dotted path with proto names (`order.user_id`).
+    pub proto: &'static str,
+    /// The dotted path with JSON names (`order.userId`).
+    pub json: &'static str,
+    /// How a text value (path or query) becomes JSON.
+    pub kind: TextKind,
+    /// A repeated field: each occurrence adds an element.
+    pub repeated: bool,
+    /// The text of the field's zero value (`0`, `false`, ``), used by the
+    /// client for a path variable whose field is not set.
+    pub zero: &'static str,
+}
+
+/// One segment of a path variable's value.
+#[derive(Debug, Clone, Copy)]
+pub enum Part {
+    /// A literal segment (`shelves` in `{name=shelves/*}`).
+    Literal(&'static str),
+    /// A captured route parameter, by its axum name.
+    Capture(&'static str),
+}
+
+/// A path variable: which field it sets and how its value is assembled from
+/// the captured route parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct PathVar {
+    /// The field it sets.
+    pub field: FieldSpec,
+    /// The segments of its value, joined with `/`.
+    pub parts: &'static [Part],
+}
+
+/// One HTTP binding of an RPC method.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    /// The gRPC full method, recorded as the operation of the call.
+    pub operation: &'static str,
+    /// The HTTP method (`GET`, …), or `*` for any.
+    pub method: &'static str,
+    /// The axum route (`/v1/orders/{id}`).
+    pub path: &'static str,
+    /// The URL the client fills, with each path variable as
+    /// `{dotted.json.path}` (`/v1/orders/{id}`).
+    pub client_path: &'static str,
+    /// The path variables.
+    pub vars: &'static [PathVar],
+    /// Which part of the request is the body.
+    pub body: BodySpec,
+    /// The JSON name of the reply field sent as the body (`response_body`).
+    pub response_body: Option<&'static str>,
+    /// The request fields a query parameter may set.
+    pub query: &'static [FieldSpec],
+    /// Whether the generated JSON uses proto field names (else JSON names).
+    pub proto_names: bool,
+}
+
+impl FieldSpec {
+    fn emitted(&self, proto_names: bool) -> &'static str {
+        if proto_names { self.proto } else { self.json }
+    }
+}
+
+/// Route template → the (method, gRPC operation) pairs served there. Read on
+/// every HTTP request without a lock; replaced whole when a router is built.
+type OperationTable = ArcSwap<HashMap<String, Vec<(Method, Arc<str>)>>>;
+
+fn operations() -> &'static OperationTable {
+    static TABLE: OnceLock<OperationTable> = OnceLock::new();
+    TABLE.get_or_init(Default::default)
+}
+
+/// Records that `method path` (an axum route template) serves the gRPC
+/// method `operation`, so the HTTP server's transport info names the gRPC
+/// method for it. Generated routers call this; hand-written routes need not.
+///
+/// The table is process-wide: two routers serving the same method and
+/// template with different operations would share the last one.
+pub fn register_operation(method: &str, path: &str, operation: &str) {
+    let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
+    let operation: Arc<str> = operation.into();
+    operations().rcu(|table| {
+        let mut table = HashMap::clone(table);
+        let entry = table.entry(path.to_owned()).or_default();
+        entry.retain(|(m, _)| *m != method);
+        entry.push((method.clone(), operation.clone()));
+        table
+    });
+}
+
+/// The gRPC method registered for `method` on the route template `path`, if
+/// a generated router serves it (see [`register_operation`]).
+pub fn operation_for(method: &Method, path: &str) -> Option<Arc<str>> {
+    let table = operations().load();
+    let entries = table.get(path)?;
+    entries
+        .iter()
+        .find(|(m, _)| m == method || (*method == Method::HEAD && *m == Method::GET))
+        .or_else(|| entries.iter().find(|(m, _)| m.as_str() == "*"))
+        .map(|(_, op)| op.clone())
+}
+
+/// The axum method router of one generated binding: decodes the request
+/// message, calls `call` (the tonic trait method) and encodes its reply.
+pub fn on<T, Req, Reply, F, Fut>(spec: &'static RouteSpec, call: F) -> MethodRouter<Arc<T>>
+where
+    T: Send + Sync + 'static,
+    Req: DeserializeOwned + Send + 'static,
+    Reply: Serialize + Send + 'static,
+    F: Fn(Arc<T>, tonic::Request<Req>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<tonic::Response<Reply>, tonic::Status>> + Send + 'static,
+{
+    register_operation(spec.method, spec.path, spec.operation);
+    let handler = move |State(service): State<Arc<T>>, req: Request| {
+        let call = call.clone();
+        async move { handle(service, req, spec, call).await }
+    };
+    match Method::from_bytes(spec.method.as_bytes())
+        .ok()
+        .and_then(|m| MethodFilter::try_from(m).ok())
+    {
+        Some(filter) => axum::routing::on(filter, handler),
+        None => axum::routing::any(handler),
+    }
+}
+
+async fn handle<T, Req, Reply, F, Fut>(
+    service: Arc<T>,
+    req: Request,
+    spec: &'static RouteSpec,
+    call: F,
+) -> Response
+where
+    Req: DeserializeOwned,
+    Reply: Serialize,
+    F: Fn(Arc<T>, tonic::Request<Req>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<Reply>, tonic::Status>>,
+{
+    let (mut parts, body) = req.into_parts();
+    let params = match Path::<HashMap<String, String>>::from_request_parts(&mut parts, &()).await {
+        Ok(Path(params)) => params,
+        Err(_) if spec.vars.is_empty() => HashMap::new(),
+        Err(rejection) => {
+            return Error::bad_request(CODEC_REASON, rejection.body_text()).into_response();
+        }
+    };
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            return Error::new(
+                StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
+                "PAYLOAD_TOO_LARGE",
+                format!("cannot read the request body: {err}"),
+            )
+            .into_response();
+        }
+    };
+    let message: Req = match decode_request(spec, &params, parts.uri.query(), &bytes) {
+        Ok(message) => message,
+        Err(err) => return err.into_response(),
+    };
+    let endpoint: Arc<str> = parts
+        .extensions
+        .get::<TransportInfo>()
+        .map(|info| info.endpoint().into())
+        .unwrap_or_else(|| "".into());
+    parts
+        .extensions
+        .insert(TransportInfo::new(Kind::Http, spec.operation, endpoint));
+    let request = tonic::Request::from_http(http::Request::from_parts(parts, message));
+    match call(service, request).await {
+        Ok(reply) => encode_reply(spec, reply),
+        Err(status) => Error::from_status(&status).into_response(),
+    }
+}
+
+fn codec_error(message: impl Into<String>) -> Error {
+    Error::bad_request(CODEC_REASON, message)
+}
+
+/// Builds the request message of `spec` from the route parameters, the query
+/// string and the body, as the generated server does.
+pub fn decode_request<Req: DeserializeOwned>(
+    spec: &RouteSpec,
+    params: &HashMap<String, String>,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Req, Error> {
+    let mut root = Map::new();
+    let has_body = !body.iter().all(u8::is_ascii_whitespace);
+    match spec.body {
+        BodySpec::None => {}
+        BodySpec::All if has_body => match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => root = map,
+            Ok(_) => return Err(codec_error("the request body must be a JSON object")),
+            Err(err) => return Err(codec_error(format!("invalid JSON body: {err}"))),
+        },
+        BodySpec::Field(proto, json) if has_body => match serde_json::from_slice::<Value>(body) {
+            Ok(value) => {
+                let key = if spec.proto_names { proto } else { json };
+                root.insert(key.to_owned(), value);
+            }
+            Err(err) => return Err(codec_error(format!("invalid JSON body: {err}"))),
+        },
+        _ => {}
+    }
+    if spec.body != BodySpec::All
+        && let Some(query) = query
+    {
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let Some(field) = spec.query.iter().find(|f| f.proto == key || f.json == key) else {
+                continue; // unknown query parameters are ignored
+            };
+            if bound_elsewhere(spec, field) {
+                continue;
+            }
+            let value = text_value(field, &value);
+            set_field(&mut root, field, spec.proto_names, value);
+        }
+    }
+    for var in spec.vars {
+        let mut value = String::new();
+        for (i, part) in var.parts.iter().enumerate() {
+            if i > 0 {
+                value.push('/');
+            }
+            match part {
+                Part::Literal(lit) => value.push_str(lit),
+                Part::Capture(name) => match params.get(*name) {
+                    Some(captured) => value.push_str(captured),
+                    None => {
+                        return Err(codec_error(format!(
+                            "missing path variable {}",
+                            var.field.proto
+                        )));
+                    }
+                },
+            }
+        }
+        set_field(
+            &mut root,
+            &var.field,
+            spec.proto_names,
+            text_value(&var.field, &value),
+        );
+    }
+    serde_path_to_error::deserialize(Value::Object(root)).map_err(|err| {
+        let mut path = err.path().to_string();
+        // Name a path or query field also by its proto name (`userId (user_id)`).
+        let fields = spec.query.iter().chain(spec.vars.iter().map(|v| &v.field));
+        if let Some(field) = fields
+            .filter(|f| f.emitted(spec.proto_names) == path)
+            .find(|f| f.proto != f.json)
+        {
+            let other = field.emitted(!spec.proto_names);
+            path = format!("{path} ({other})");
+        }
+        codec_error(format!("invalid value for field {path}: {}", err.inner()))
+    })
+}
+
+fn bound_elsewhere(spec: &RouteSpec, field: &FieldSpec) -> bool {
+    let first = field.proto.split('.').next().unwrap_or_default();
+    if let BodySpec::Field(proto, _) = spec.body
+        && first == proto
+    {
+        return true;
+    }
+    spec.vars.iter().any(|var| {
+        let bound = var.field.proto;
+        field.proto == bound
+            || field.proto.starts_with(&format!("{bound}."))
+            || bound.starts_with(&format!("{}.", field.proto))
+    })
+}
+
+fn text_value(field: &FieldSpec, text: &str) -> Value {
+    match (field.kind, text) {
+        (TextKind::Bool, "true") => Value::Bool(true),
+        (TextKind::Bool, "false") => Value::Bool(false),
+        (TextKind::Enum, _) if text.parse::<i32>().is_ok() => {
+            Value::Number(text.parse::<i32>().unwrap_or_default().into())
+        }
+        _ => Value::String(text.to_owned()),
+    }
+}
+
+/// Sets `field` (a dotted path) in `root`, creating the objects on the way and
+/// removing the same field under its other name, so that path variables win
+/// over the body and the query.
+fn set_field(root: &mut Map<String, Value>, field: &FieldSpec, proto_names: bool, value: Value) {
+    let emitted: Vec<&str> = field.emitted(proto_names).split('.').collect();
+    let other: Vec<&str> = field.emitted(!proto_names).split('.').collect();
+    let mut map = root;
+    for (i, key) in emitted.iter().enumerate() {
+        let alias = other.get(i).copied().unwrap_or(key);
+        if alias != *key
+            && let Some(old) = map.remove(alias)
+        {
+            map.entry(key.to_string()).or_insert(old);
+        }
+        if i + 1 == emitted.len() {
+            if field.repeated {
+                match map.get_mut(*key) {
+                    Some(Value::Array(items)) => items.push(value),
+                    _ => {
+                        map.insert(key.to_string(), Value::Array(vec![value]));
+                    }
+                }
+            } else {
+                map.insert(key.to_string(), value);
+            }
+            return;
+        }
+        let next = map
+            .entry(key.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !next.is_object() {
+            *next = Value::Object(Map::new());
+        }
+        map = next.as_object_mut().expect("just made an object");
+    }
+}
+
+fn encode_reply<Reply: Serialize>(spec: &RouteSpec, reply: tonic::Response<Reply>) -> Response {
+    let (metadata, message, _) = reply.into_parts();
+    let encoded = match spec.response_body {
+        None => serde_json::to_vec(&message),
+        Some(field) => serde_json::to_value(&message).and_then(|mut value| {
+            let part = value
+                .as_object_mut()
+                .and_then(|map| map.remove(field))
+                .unwrap_or(Value::Null);
+            serde_json::to_vec(&part)
+        }),
+    };
+    let body = match encoded {
+        Ok(body) => body,
+        Err(err) => {
+            return Error::new(500, CODEC_REASON, format!("cannot encode the reply: {err}"))
+                .into_response();
+        }
+    };
+    let mut response = Response::new(axum::body::Body::from(body));
+    let headers = response.headers_mut();
+    for (name, value) in metadata.into_headers().iter() {
+        headers.append(name.clone(), value.clone());
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// A plain HTTP/JSON client for one base URL (`http://127.0.0.1:8000`), used
+/// by the generated `<Service>BaseUrlClient`s. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct BaseUrlClient {
+    base: Arc<str>,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl BaseUrlClient {
+    /// A client sending every call to `base_url` (scheme, host, port and an
+    /// optional path prefix).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        let base: String = base_url.into();
+        Self {
+            base: base.trim_end_matches('/').into(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends `request` over the binding `spec` and decodes the reply; a
+    /// non-2xx answer is decoded with [`Error::from_http_response`].
+    pub async fn invoke<Req, Reply>(&self, spec: &RouteSpec, request: &Req) -> Result<Reply, Error>
+    where
+        Req: Serialize,
+        Reply: DeserializeOwned,
+    {
+        let (uri, body) = self.encode_request(spec, request)?;
+        let method = match spec.method {
+            "*" => Method::POST,
+            m => Method::from_bytes(m.as_bytes()).unwrap_or(Method::POST),
+        };
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(&uri)
+            .header(header::ACCEPT, "application/json");
+        let body = match body {
+            Some(body) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Full::new(Bytes::from(body))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let req = builder
+            .body(body)
+            .map_err(|e| Error::new(500, "CLIENT", format!("invalid request to {uri}: {e}")))?;
+        let res = self.client.request(req).await.map_err(|e| {
+            Error::new(
+                503,
+                "UNAVAILABLE",
+                format!("{} {uri} failed: {e}", spec.method),
+            )
+        })?;
+        let status = res.status();
+        let bytes = res
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| Error::new(503, "UNAVAILABLE", format!("reading {uri} failed: {e}")))?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(Error::from_http_response(status, &bytes));
+        }
+        let mut value: Value = if bytes.is_empty() {
+            Value::Object(Map::new())
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| Error::new(500, CODEC_REASON, format!("invalid JSON reply: {e}")))?
+        };
+        if let Some(field) = spec.response_body {
+            let mut map = Map::new();
+            map.insert(field.to_owned(), value);
+            value = Value::Object(map);
+        }
+        serde_path_to_error::deserialize(value).map_err(|err| {
+            let path = err.path().to_string();
+            Error::new(
+                500,
+                CODEC_REASON,
+                format!("invalid reply field {path}: {}", err.inner()),
+            )
+        })
+    }
+
+    fn encode_request<Req: Serialize>(
+        &self,
+        spec: &RouteSpec,
+        request: &Req,
+    ) -> Result<(String, Option<Vec<u8>>), Error> {
+        let encode_err = |e: serde_json::Error| {
+            Error::new(500, CODEC_REASON, format!("cannot encode the request: {e}"))
+        };
+        let mut value = serde_json::to_value(request).map_err(encode_err)?;
+        let mut path = spec.client_path.to_owned();
+        for var in spec.vars {
+            let emitted = var.field.emitted(spec.proto_names);
+            let text = match take_field(&mut value, emitted) {
+                Some(Value::String(s)) => s,
+                Some(Value::Null) | None => var.field.zero.to_owned(),
+                Some(other) => other.to_string(),
+            };
+            let encoded = encode_path_value(&text);
+            path = path.replace(&format!("{{{emitted}}}"), &encoded);
+        }
+        let body = match spec.body {
+            BodySpec::None => None,
+            BodySpec::All => Some(serde_json::to_vec(&value).map_err(encode_err)?),
+            BodySpec::Field(proto, json) => {
+                let key = if spec.proto_names { proto } else { json };
+                let part = take_field(&mut value, key).unwrap_or(Value::Object(Map::new()));
+                Some(serde_json::to_vec(&part).map_err(encode_err)?)
+            }
+        };
+        if spec.body != BodySpec::All {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            flatten_query(&mut query, "", &value);
+            let query = query.finish();
+            if !query.is_empty() {
+                path.push('?');
+                path.push_str(&query);
+            }
+        }
+        Ok((format!("{}{path}", self.base), body))
+    }
+}
+
+fn take_field(value: &mut Value, dotted: &str) -> Option<Value> {
+    let mut current = value;
+    let mut keys = dotted.split('.').peekable();
+    while let Some(key) = keys.next() {
+        let map = current.as_object_mut()?;
+        if keys.peek().is_none() {
+            return map.remove(key);
+        }
+        current = map.get_mut(key)?;
+    }
+    None
+}
+
+fn encode_path_value(text: &str) -> String {
+    // Keep `/` so that `{name=shelves/*}` values stay multi-segment.
+    text.split('/')
+        .map(|segment| {
+            form_urlencoded::byte_serialize(segment.as_bytes())
+                .collect::<String>()
+                .replace('+', "%20")
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn flatten_query(query: &mut form_urlencoded::Serializer<'_, String>, prefix: &str, value: &Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let key = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten_query(query, &key, value);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                flatten_query(query, prefix, item);
+            }
+        }
+        Value::Null => {}
+        Value::String(s) => {
+            query.append_pair(prefix, s);
+        }
+        other => {
+            query.append_pair(prefix, &other.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, serde::Serialize, PartialEq, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Inner {
+        id: String,
+    }
+
+    /// A number sent as a string, as pbjson's generated code accepts.
+    fn number_from_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+
+    #[derive(Debug, serde::Deserialize, serde::Serialize, PartialEq, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Msg {
+        user_id: String,
+        #[serde(deserialize_with = "number_from_string")]
+        page: i32,
+        flag: bool,
+        tags: Vec<String>,
+        inner: Option<Inner>,
+    }
+
+    const fn field(proto: &'static str, json: &'static str) -> FieldSpec {
+        FieldSpec {
+            proto,
+            json,
+            kind: TextKind::Text,
+            repeated: false,
+            zero: "",
+        }
+    }
+
+    static QUERY: &[FieldSpec] = &[
+        field("user_id", "userId"),
+        field("page", "page"),
+        FieldSpec {
+            kind: TextKind::Bool,
+            ..field("flag", "flag")
+        },
+        FieldSpec {
+            repeated: true,
+            ..field("tags", "tags")
+        },
+        field("inner.id", "inner.id"),
+    ];
+
+    static SPEC: RouteSpec = RouteSpec {
+        operation: "/pkg.Svc/Get",
+        method: "GET",
+        path: "/v1/users/{user_id}",
+        client_path: "/v1/users/{userId}",
+        vars: &[PathVar {
+            field: field("user_id", "userId"),
+            parts: &[Part::Literal("users"), Part::Capture("user_id")],
+        }],
+        body: BodySpec::None,
+        response_body: None,
+        query: QUERY,
+        proto_names: false,
+    };
+
+    #[test]
+    fn path_query_and_types() {
+        let params = HashMap::from([("user_id".to_owned(), "7".to_owned())]);
+        let msg: Msg = decode_request(
+            &SPEC,
+            &params,
+            Some("page=2&flag=true&tags=a&tags=b&inner.id=x&userId=ignored&nope=1"),
+            b"",
+        )
+        .unwrap();
+        assert_eq!(
+            msg,
+            Msg {
+                user_id: "users/7".into(),
+                page: 2,
+                flag: true,
+                tags: vec!["a".into(), "b".into()],
+                inner: Some(Inner { id: "x".into() }),
+            }
+        );
+    }
+
+    #[test]
+    fn type_errors_name_the_field() {
+        let params = HashMap::from([("user_id".to_owned(), "7".to_owned())]);
+        let err = decode_request::<Msg>(&SPEC, &params, Some("page=abc"), b"").unwrap_err();
+        assert_eq!(err.code(), 400);
+        assert_eq!(err.reason(), CODEC_REASON);
+        assert!(err.message().contains("page"), "{}", err.message());
+    }
+
+    #[test]
+    fn operations_are_registered_per_method_and_template() {
+        register_operation("GET", "/codegen-test/{id}", "/pkg.Svc/Get");
+        register_operation("POST", "/codegen-test/{id}", "/pkg.Svc/Update");
+        assert_eq!(
+            operation_for(&Method::GET, "/codegen-test/{id}").as_deref(),
+            Some("/pkg.Svc/Get")
+        );
+        assert_eq!(
+            operation_for(&Method::POST, "/codegen-test/{id}").as_deref(),
+            Some("/pkg.Svc/Update")
+        );
+        assert_eq!(operation_for(&Method::PUT, "/codegen-test/{id}"), None);
+    }
+
+    #[test]
+    fn client_fills_path_and_query() {
+        let client = BaseUrlClient::new("http://h:1/");
+        let msg = Msg {
+            user_id: "users/7".into(),
+            page: 3,
+            tags: vec!["a b".into()],
+            ..Default::default()
+        };
+        let (uri, body) = client.encode_request(&SPEC, &msg).unwrap();
+        assert_eq!(body, None);
+        assert!(uri.starts_with("http://h:1/v1/users/users/7?"), "{uri}");
+        assert!(uri.contains("page=3"), "{uri}");
+        assert!(uri.contains("tags=a+b"), "{uri}");
+        assert!(!uri.contains("userId"), "{uri}");
+    }
+}

@@ -1,0 +1,10 @@
+//! The code kratos-build generates from `examples/api/proto/api/order/v1/order.proto`:
+//! one tonic implementation served over gRPC and HTTP/JSON, the HTTP client,
+//! the error helpers and the OpenAPI document.
+
+mod client;
+mod common;
+mod decode;
+mod errors;
+mod openapi;
+mod transports;
