@@ -7,6 +7,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/helloworld/v1/greeter.proto",
         "proto/echo/v1/echo.proto",
         "proto/api/order/v1/order.proto",
+        "proto/api/user/v1/user.proto",
+        "proto/api/product/v1/product.proto",
     ];
     kratos_build::configure().compile(&protos, &["proto"])?;
     Ok(())

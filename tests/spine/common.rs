@@ -139,3 +139,13 @@ pub async fn channel(endpoint: &str) -> tonic::transport::Channel {
         .await
         .expect("connected")
 }
+
+/// The example binary `cargo test` built next to this test binary.
+pub fn example(name: &str) -> std::path::PathBuf {
+    let mut dir = std::env::current_exe().expect("test binary path");
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir.join("examples").join(name)
+}

@@ -5,5 +5,6 @@ mod common;
 mod errors;
 mod graceful;
 mod lifecycle;
+mod order_service;
 mod ports;
 mod signal;

@@ -1,21 +1,12 @@
 //! SIGTERM makes the helloworld example exit 0 within its stop timeout.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-/// The example binary `cargo test` built next to this test binary.
-fn example(name: &str) -> PathBuf {
-    let mut dir = std::env::current_exe().expect("test binary path");
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join(name)
-}
+use crate::common::example;
 
 #[tokio::test]
 async fn sigterm_stops_helloworld_with_exit_0() {

@@ -21,7 +21,7 @@ pub mod echo {
     }
 }
 
-/// `api.order.v1`: the order service, served over gRPC and HTTP/JSON from
+/// `api.*.v1`: the order, user and product services of `order_service`; the order service, served over gRPC and HTTP/JSON from
 /// one implementation (`order_service_http::router`), with error helpers
 /// (`ErrorReason`, `is_order_not_found`) and `OPENAPI_JSON`.
 pub mod api {
@@ -30,6 +30,22 @@ pub mod api {
         /// Version 1.
         pub mod v1 {
             tonic::include_proto!("api.order.v1");
+        }
+    }
+
+    /// Users.
+    pub mod user {
+        /// Version 1.
+        pub mod v1 {
+            tonic::include_proto!("api.user.v1");
+        }
+    }
+
+    /// Products.
+    pub mod product {
+        /// Version 1.
+        pub mod v1 {
+            tonic::include_proto!("api.product.v1");
         }
     }
 }
