@@ -10,6 +10,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use kratos::grpc::GrpcChannel;
+use kratos::registry::{MemoryRegistry, Registrar, ServiceInstance};
 use kratos_examples_api::helloworld::v1::HelloRequest;
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
 use tonic::transport::Channel;
@@ -28,6 +30,7 @@ pub struct Outcome {
 #[derive(Clone)]
 enum Connection {
     Grpc(GreeterClient<Channel>),
+    Discovery(GreeterClient<GrpcChannel>),
     Http(Client<HttpConnector, Full<Bytes>>, Arc<str>),
 }
 
@@ -37,8 +40,24 @@ pub struct Load {
 }
 
 impl Load {
-    pub async fn connect(target: Target, port: u16, concurrency: usize) -> Self {
-        let connection = if target.is_grpc() {
+    pub async fn connect(target: Target, ports: &[u16], concurrency: usize) -> Self {
+        let port = ports[0];
+        let connection = if target == Target::DiscoveryWrr {
+            let registry = MemoryRegistry::new();
+            for (i, port) in ports.iter().enumerate() {
+                let instance = ServiceInstance::new(format!("greeter-{i}"), "greeter")
+                    .with_endpoint(format!("grpc://127.0.0.1:{port}"));
+                registry.register(&instance).await.expect("registered");
+            }
+            let channel = GrpcChannel::builder()
+                .endpoint("discovery:///greeter")
+                .discovery(registry)
+                .block(true)
+                .connect()
+                .await
+                .expect("dialled");
+            Connection::Discovery(GreeterClient::new(channel))
+        } else if target.is_grpc() {
             let channel =
                 tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
                     .unwrap()
@@ -86,6 +105,14 @@ async fn worker(mut connection: Connection, stop: Arc<AtomicBool>) -> Outcome {
         let started = Instant::now();
         let ok = match &mut connection {
             Connection::Grpc(client) => {
+                let reply = client
+                    .say_hello(HelloRequest {
+                        name: "load".into(),
+                    })
+                    .await;
+                matches!(reply, Ok(r) if r.get_ref().message == "Hello load")
+            }
+            Connection::Discovery(client) => {
                 let reply = client
                     .say_hello(HelloRequest {
                         name: "load".into(),

@@ -4,7 +4,7 @@
 //! Run with `cargo bench --bench load` (about 4 minutes), or quicker:
 //! `cargo bench --bench load -- --quick`. Options: `--duration SECS`
 //! (measured window, default 5), `--warmup SECS` (default 1), `--rounds N`
-//! (default 3), `--concurrency 1,16,64`, `--only grpc|http|go`.
+//! (default 3), `--concurrency 1,16,64`, `--only grpc|http|go|discovery`.
 //!
 //! Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); the
 //! load client runs here, pinned to CPU 1. Runs alternate raw, kratos, raw,
@@ -91,6 +91,7 @@ async fn run(options: Options) {
         ("grpc", Target::RawTonic, Target::KratosGrpc),
         ("http", Target::RawAxum, Target::KratosHttp),
         ("go", Target::GoGreeter, Target::KratosGrpc),
+        ("discovery", Target::DirectChannel, Target::DiscoveryWrr),
     ]
     .into_iter()
     .filter(|(name, ..)| options.only.as_deref().is_none_or(|only| only == *name))
@@ -128,9 +129,9 @@ async fn run(options: Options) {
 }
 
 async fn measure(target: Target, concurrency: usize, options: &Options) -> Measurement {
-    let (mut child, port) = spawn_server(target).await;
+    let (mut child, ports) = spawn_server(target).await;
     let pid = child.id().expect("a running server");
-    let load = client::Load::connect(target, port, concurrency).await;
+    let load = client::Load::connect(target, &ports, concurrency).await;
     load.run(options.warmup).await;
     let server_before = proc_stats::cpu_ticks(pid);
     let client_before = proc_stats::cpu_ticks(std::process::id());
@@ -144,8 +145,8 @@ async fn measure(target: Target, concurrency: usize, options: &Options) -> Measu
     Measurement::new(outcome, elapsed, server_cpu, client_cpu, peak_rss_kib)
 }
 
-/// Starts `target` in its own process on CPU 0 and reads the port it bound.
-async fn spawn_server(target: Target) -> (Child, u16) {
+/// Starts `target` in its own process on CPU 0 and reads the ports it bound.
+async fn spawn_server(target: Target) -> (Child, Vec<u16>) {
     let exe = std::env::current_exe().expect("own path");
     let mut command = match target.go_binary() {
         Some(go) => {
@@ -157,7 +158,7 @@ async fn spawn_server(target: Target) -> (Child, u16) {
             let mut c = Command::new("taskset");
             c.args(["-c", "0"])
                 .arg(exe)
-                .args(["--serve", target.name()]);
+                .args(["--serve", target.server().name()]);
             c
         }
     };
@@ -169,8 +170,12 @@ async fn spawn_server(target: Target) -> (Child, u16) {
         .expect("the server starts");
     let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
     while let Some(line) = lines.next_line().await.expect("server output") {
-        if let Some(port) = line.strip_prefix("PORT ") {
-            return (child, port.trim().parse().expect("a port"));
+        if let Some(ports) = line.strip_prefix("PORT ") {
+            let ports = ports
+                .split_whitespace()
+                .map(|p| p.parse().expect("a port"))
+                .collect();
+            return (child, ports);
         }
     }
     panic!("{} exited before printing its port", target.name());

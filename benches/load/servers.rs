@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use axum::routing::post;
 use kratos::grpc::GrpcServer;
 use kratos::http::{HttpServer, Json};
+use kratos::middleware::server_defaults;
 use kratos::{AppInfo, Server, ServerContext};
 use kratos_examples_api::helloworld::v1::greeter_server::{Greeter, GreeterServer};
 use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest};
@@ -24,6 +25,12 @@ pub enum Target {
     KratosHttp,
     /// A grpc-go greeter (`benches/go-greeter`), when Go is installed.
     GoGreeter,
+    /// Three kratos gRPC greeters in one process (served for the two below).
+    KratosGrpc3,
+    /// A tonic `Channel` straight to one of the three.
+    DirectChannel,
+    /// A `GrpcChannel` dialling `discovery:///greeter`, WRR over the three.
+    DiscoveryWrr,
 }
 
 impl Target {
@@ -34,6 +41,9 @@ impl Target {
             Self::RawAxum,
             Self::KratosHttp,
             Self::GoGreeter,
+            Self::KratosGrpc3,
+            Self::DirectChannel,
+            Self::DiscoveryWrr,
         ]
         .into_iter()
         .find(|t| t.name() == name)
@@ -46,6 +56,17 @@ impl Target {
             Self::RawAxum => "raw-axum",
             Self::KratosHttp => "kratos-http",
             Self::GoGreeter => "grpc-go",
+            Self::KratosGrpc3 => "kratos-grpc-x3",
+            Self::DirectChannel => "direct-channel",
+            Self::DiscoveryWrr => "discovery-wrr",
+        }
+    }
+
+    /// The server process a run against this target starts.
+    pub fn server(self) -> Self {
+        match self {
+            Self::DirectChannel | Self::DiscoveryWrr => Self::KratosGrpc3,
+            other => other,
         }
     }
 
@@ -102,7 +123,7 @@ async fn kratos_hello(Json(req): Json<HelloRequest>) -> Result<Json<HelloReply>,
     Ok(Json(Hello::reply(req.name)))
 }
 
-/// Serves `target` on a free loopback port until killed; prints `PORT <n>`.
+/// Serves `target` on free loopback ports until killed; prints `PORT <n>...`.
 pub fn serve(target: Target) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -126,33 +147,52 @@ pub fn serve(target: Target) {
                 let router = axum::Router::new().route("/hello", post(raw_hello));
                 axum::serve(listener, router).await.unwrap();
             }
-            Target::KratosGrpc => {
-                let server = GrpcServer::builder()
-                    .address(any_port)
-                    .add_service(GreeterServer::new(Hello))
-                    .build();
-                run_kratos(server).await;
+            Target::KratosGrpc | Target::KratosHttp | Target::KratosGrpc3 => {
+                let servers: Vec<Box<dyn Server>> = match target {
+                    Target::KratosHttp => vec![Box::new(
+                        HttpServer::builder()
+                            .address(any_port)
+                            .route("/hello", post(kratos_hello))
+                            .layer(server_defaults())
+                            .build(),
+                    )],
+                    Target::KratosGrpc => vec![Box::new(grpc_server(any_port))],
+                    _ => (0..3)
+                        .map(|_| Box::new(grpc_server(any_port)) as Box<dyn Server>)
+                        .collect(),
+                };
+                let mut ports = Vec::new();
+                for server in &servers {
+                    ports.push(start_kratos(server.as_ref()).await.to_string());
+                }
+                println!("PORT {}", ports.join(" "));
+                std::future::pending::<()>().await;
             }
-            Target::KratosHttp => {
-                let server = HttpServer::builder()
-                    .address(any_port)
-                    .route("/hello", post(kratos_hello))
-                    .build();
-                run_kratos(server).await;
+            Target::GoGreeter | Target::DirectChannel | Target::DiscoveryWrr => {
+                unreachable!("no server process of its own")
             }
-            Target::GoGreeter => unreachable!("grpc-go runs its own binary"),
         }
     });
 }
 
-async fn run_kratos(server: impl Server) {
+/// A kratos gRPC greeter with the default server chain.
+fn grpc_server(address: SocketAddr) -> GrpcServer {
+    GrpcServer::builder()
+        .address(address)
+        .add_service(GreeterServer::new(Hello))
+        .layer(server_defaults())
+        .build()
+}
+
+/// Starts `server` (it serves in the background); returns its port.
+async fn start_kratos(server: &dyn Server) -> u16 {
     let info = AppInfo::new("bench", "load", "v1", Default::default());
     server
         .start(ServerContext::standalone(info))
         .await
         .expect("the server starts");
-    let endpoint = server.endpoint().expect("an endpoint");
-    let port = endpoint.rsplit(':').next().expect("a port");
-    println!("PORT {port}");
-    std::future::pending::<()>().await;
+    server
+        .endpoint()
+        .and_then(|e| e.rsplit(':').next()?.parse().ok())
+        .expect("a port")
 }
