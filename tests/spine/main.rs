@@ -7,4 +7,5 @@ mod graceful;
 mod lifecycle;
 mod order_service;
 mod ports;
+mod send_sync;
 mod signal;
