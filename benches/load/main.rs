@@ -9,6 +9,7 @@
 //! Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); the
 //! load client runs here, pinned to CPU 1. Runs alternate raw, kratos, raw,
 //! kratos... so machine drift hits both. Every reply's status is checked.
+//! `LOAD_CHAIN=none` runs the kratos servers without their middleware chain.
 
 mod client;
 mod proc_stats;

@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use axum::routing::post;
 use kratos::grpc::GrpcServer;
 use kratos::http::{HttpServer, Json};
-use kratos::middleware::server_defaults;
+use kratos::middleware::{ServerDefaults, server_defaults};
 use kratos::{AppInfo, Server, ServerContext};
 use kratos_examples_api::helloworld::v1::greeter_server::{Greeter, GreeterServer};
 use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest};
 use tonic::{Request, Response, Status};
+use tower::layer::util::Identity;
+use tower::util::{Either, option_layer};
 
 /// What a load run targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -153,7 +155,7 @@ pub fn serve(target: Target) {
                         HttpServer::builder()
                             .address(any_port)
                             .route("/hello", post(kratos_hello))
-                            .layer(server_defaults())
+                            .layer(chain())
                             .build(),
                     )],
                     Target::KratosGrpc => vec![Box::new(grpc_server(any_port))],
@@ -175,12 +177,18 @@ pub fn serve(target: Target) {
     });
 }
 
-/// A kratos gRPC greeter with the default server chain.
+/// The middleware chain of the kratos servers: the default server chain, or
+/// none with `LOAD_CHAIN=none` (to split framework cost from middleware cost).
+fn chain() -> Either<ServerDefaults, Identity> {
+    option_layer((std::env::var("LOAD_CHAIN").as_deref() != Ok("none")).then(server_defaults))
+}
+
+/// A kratos gRPC greeter with the server chain.
 fn grpc_server(address: SocketAddr) -> GrpcServer {
     GrpcServer::builder()
         .address(address)
         .add_service(GreeterServer::new(Hello))
-        .layer(server_defaults())
+        .layer(chain())
         .build()
 }
 

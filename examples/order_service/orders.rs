@@ -129,11 +129,9 @@ impl OrderService for Orders {
         let req = req.into_inner();
         let order = self.find(req.id)?;
         if req.user_id != 0 && req.user_id != order.user_id {
-            return Err(Error::from(
-                ErrorReason::OrderNotFound
-                    .error(format!("user {} has no order {}", req.user_id, req.id)),
-            )
-            .into());
+            return Err(ErrorReason::OrderNotFound
+                .error(format!("user {} has no order {}", req.user_id, req.id))
+                .into());
         }
         Ok(Response::new(order))
     }
