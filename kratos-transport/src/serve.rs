@@ -1,10 +1,14 @@
 //! The accept loop both servers share: bind, serve connections, drain on stop.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
+use hyper::server::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -14,6 +18,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower_service::Service;
 
 use crate::endpoint;
 
@@ -71,12 +76,13 @@ impl Listener {
         }
     }
 
-    /// Binds, then serves `finish(router, endpoint)` in the background.
+    /// Binds, then serves the service `finish(router, endpoint)` returns in
+    /// the background.
     /// Returns once the socket listens.
-    pub(crate) async fn start(
-        &self,
-        finish: impl FnOnce(Router, &str) -> Router,
-    ) -> Result<(), Error> {
+    pub(crate) async fn start<S>(&self, finish: impl FnOnce(Router, &str) -> S) -> Result<(), Error>
+    where
+        S: HttpService,
+    {
         let router = self
             .router
             .lock()
@@ -103,16 +109,19 @@ impl Listener {
             .advertised
             .clone()
             .unwrap_or_else(|| endpoint::advertised(self.scheme, local));
-        let router = finish(router, &endpoint);
+        let service = finish(router, &endpoint);
         let _ = self.local_addr.set(local);
         let _ = self.endpoint.set(endpoint.clone());
 
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        if self.http2_only {
-            builder = builder.http2_only();
-        }
+        // gRPC speaks HTTP/2 only: serve it with hyper's HTTP/2 connection
+        // directly, as tonic does, without sniffing the protocol first.
+        let builder = if self.http2_only {
+            Protocol::Http2(http2::Builder::new(TokioExecutor::new()))
+        } else {
+            Protocol::Auto(auto::Builder::new(TokioExecutor::new()))
+        };
         let tokens = Tokens::default();
-        let accept = tokio::spawn(accept_loop(listener, router, builder, tokens.clone()));
+        let accept = tokio::spawn(accept_loop(listener, service, builder, tokens.clone()));
         *self.running.lock().expect("running lock poisoned") = Some(Running { tokens, accept });
         Ok(())
     }
@@ -157,13 +166,13 @@ impl Listener {
     }
 }
 
-async fn accept_loop(
+async fn accept_loop<S: HttpService>(
     listener: TcpListener,
-    router: Router,
-    builder: auto::Builder<TokioExecutor>,
+    service: S,
+    builder: Protocol,
     tokens: Tokens,
 ) {
-    let service = TowerToHyperService::new(router);
+    let service = TowerToHyperService::new(service);
     loop {
         let stream = tokio::select! {
             biased;
@@ -188,27 +197,86 @@ async fn accept_loop(
     drop(listener);
 }
 
-async fn serve_connection(
+async fn serve_connection<S: HttpService>(
     stream: TcpStream,
-    service: TowerToHyperService<Router>,
-    builder: auto::Builder<TokioExecutor>,
+    service: TowerToHyperService<S>,
+    builder: Protocol,
     tokens: Tokens,
 ) {
     let _ = stream.set_nodelay(true);
-    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    let result = tokio::select! {
-        result = conn.as_mut() => result,
-        () = tokens.shutdown.cancelled() => {
-            conn.as_mut().graceful_shutdown();
-            tokio::select! {
-                result = conn.as_mut() => result,
-                () = tokens.abort.cancelled() => return,
-            }
+    let io = TokioIo::new(stream);
+    let result = match &builder {
+        Protocol::Auto(auto) => {
+            let conn = auto.serve_connection_with_upgrades(io, service);
+            drive(conn, |c| c.graceful_shutdown(), &tokens).await
+        }
+        Protocol::Http2(h2) => {
+            let conn = h2.serve_connection(io, service);
+            drive(conn, |c| c.graceful_shutdown(), &tokens)
+                .await
+                .map(|r| r.map_err(Into::into))
         }
     };
-    if let Err(err) = result {
+    if let Some(Err(err)) = result {
         tracing::debug!(error = %err, "connection closed with an error");
+    }
+}
+
+/// What a [`Listener`] serves: an axum [`Router`], possibly wrapped in layers.
+pub(crate) trait HttpService:
+    Service<
+        http::Request<hyper::body::Incoming>,
+        Response = http::Response<axum::body::Body>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> HttpService for S where
+    S: Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<axum::body::Body>,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// How connections are served: HTTP/1.1 and HTTP/2 (detected per
+/// connection, upgrades allowed), or HTTP/2 only.
+#[derive(Debug, Clone)]
+enum Protocol {
+    Auto(auto::Builder<TokioExecutor>),
+    Http2(http2::Builder<TokioExecutor>),
+}
+
+/// Runs a connection to its end; on shutdown asks it to finish gracefully
+/// (`drain`), and drops it when the stop deadline passed (`None`).
+async fn drive<C, E>(
+    conn: C,
+    drain: impl FnOnce(Pin<&mut C>),
+    tokens: &Tokens,
+) -> Option<Result<(), E>>
+where
+    C: Future<Output = Result<(), E>>,
+{
+    tokio::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => Some(result),
+        () = tokens.shutdown.cancelled() => {
+            drain(conn.as_mut());
+            tokio::select! {
+                result = conn.as_mut() => Some(result),
+                () = tokens.abort.cancelled() => None,
+            }
+        }
     }
 }
 

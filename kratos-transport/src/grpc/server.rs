@@ -135,14 +135,13 @@ impl Server for GrpcServer {
         let health = HealthService::new(ctx.health().clone(), self.services.clone());
         self.listener
             .start(|router, endpoint| {
-                Routes::from(router)
-                    .add_service(health.into_server())
-                    .into_axum_router()
-                    .layer(TransportInfoLayer::new(
-                        Kind::Grpc,
-                        endpoint,
-                        ctx.app().clone(),
-                    ))
+                // The operation is the request path: the info layer wraps the
+                // whole router once, not each route (no per-route boxing).
+                TransportInfoLayer::new(Kind::Grpc, endpoint, ctx.app().clone()).layer(
+                    Routes::from(router)
+                        .add_service(health.into_server())
+                        .into_axum_router(),
+                )
             })
             .await
     }
