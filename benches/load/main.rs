@@ -9,7 +9,8 @@
 //! Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); the
 //! load client runs here, pinned to CPU 1. Runs alternate raw, kratos, raw,
 //! kratos... so machine drift hits both. Every reply's status is checked.
-//! `LOAD_CHAIN=none` runs the kratos servers without their middleware chain.
+//! `LOAD_CHAIN=none` runs the kratos servers without their middleware chain;
+//! `LOAD_WRAP="valgrind --tool=callgrind"` runs each server under a profiler.
 
 mod client;
 mod proc_stats;
@@ -142,6 +143,11 @@ async fn measure(target: Target, concurrency: usize, options: &Options) -> Measu
     let server_cpu = proc_stats::cpu_ticks(pid) - server_before;
     let client_cpu = proc_stats::cpu_ticks(std::process::id()) - client_before;
     let peak_rss_kib = proc_stats::peak_rss_kib(pid);
+    if std::env::var_os("LOAD_WRAP").is_some() {
+        // Let a profiler write its output: interrupt, then wait.
+        let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status().await;
+        let _ = child.wait().await;
+    }
     let _ = child.kill().await;
     Measurement::new(outcome, elapsed, server_cpu, client_cpu, peak_rss_kib)
 }
@@ -157,8 +163,12 @@ async fn spawn_server(target: Target) -> (Child, Vec<u16>) {
         }
         None => {
             let mut c = Command::new("taskset");
-            c.args(["-c", "0"])
-                .arg(exe)
+            c.args(["-c", "0"]);
+            // e.g. LOAD_WRAP="valgrind --tool=callgrind" to profile the server.
+            if let Ok(wrap) = std::env::var("LOAD_WRAP") {
+                c.args(wrap.split_whitespace());
+            }
+            c.arg(exe)
                 .args(["--serve", target.server().name()]);
             c
         }
