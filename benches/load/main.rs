@@ -145,7 +145,10 @@ async fn measure(target: Target, concurrency: usize, options: &Options) -> Measu
     let peak_rss_kib = proc_stats::peak_rss_kib(pid);
     if std::env::var_os("LOAD_WRAP").is_some() {
         // Let a profiler write its output: interrupt, then wait.
-        let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status().await;
+        let _ = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .await;
         let _ = child.wait().await;
     }
     let _ = child.kill().await;
@@ -168,8 +171,7 @@ async fn spawn_server(target: Target) -> (Child, Vec<u16>) {
             if let Ok(wrap) = std::env::var("LOAD_WRAP") {
                 c.args(wrap.split_whitespace());
             }
-            c.arg(exe)
-                .args(["--serve", target.server().name()]);
+            c.arg(exe).args(["--serve", target.server().name()]);
             c
         }
     };
