@@ -114,7 +114,8 @@ impl Listener {
         let _ = self.endpoint.set(endpoint.clone());
 
         // gRPC speaks HTTP/2 only: serve it with hyper's HTTP/2 connection
-        // directly, as tonic does, without sniffing the protocol first.
+        // directly, without sniffing the protocol first (and without the
+        // rewind buffer every read of a sniffed connection goes through).
         let builder = if self.http2_only {
             Protocol::Http2(http2::Builder::new(TokioExecutor::new()))
         } else {
