@@ -8,10 +8,11 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::memory::MemoryWatcher;
 use crate::{RegistryError, ServiceInstance, Watcher};
 
 /// A full instance list, shared without copying.
-pub(crate) type List = Arc<Vec<ServiceInstance>>;
+pub(crate) use crate::memory::List;
 
 /// The last list seen for each service, served while the backend is down.
 #[derive(Debug, Default, Clone)]
@@ -61,8 +62,7 @@ impl Publisher {
 /// A [`Watcher`] over the lists a background task publishes.
 #[derive(Debug)]
 pub(crate) struct ListWatcher {
-    rx: Option<watch::Receiver<List>>,
-    first: bool,
+    lists: MemoryWatcher,
     task: Option<JoinHandle<()>>,
 }
 
@@ -78,8 +78,7 @@ impl ListWatcher {
         let (tx, rx) = watch::channel(initial);
         (
             Self {
-                rx: Some(rx),
-                first: true,
+                lists: MemoryWatcher::new(rx),
                 task: None,
             },
             Publisher {
@@ -108,18 +107,13 @@ impl Drop for ListWatcher {
 #[async_trait]
 impl Watcher for ListWatcher {
     async fn next(&mut self) -> Result<Vec<ServiceInstance>, RegistryError> {
-        let rx = self.rx.as_mut().ok_or_else(RegistryError::stopped)?;
-        if !std::mem::take(&mut self.first) {
-            rx.changed().await.map_err(|_| RegistryError::stopped())?;
-        }
-        Ok(rx.borrow_and_update().as_ref().clone())
+        self.lists.next().await
     }
 
     async fn stop(&mut self) -> Result<(), RegistryError> {
-        self.rx = None;
         if let Some(task) = self.task.take() {
             task.abort();
         }
-        Ok(())
+        self.lists.stop().await
     }
 }

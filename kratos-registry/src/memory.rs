@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use crate::{Discovery, Registrar, RegistryError, ServiceInstance, Watcher};
 
-type List = Arc<Vec<ServiceInstance>>;
+pub(crate) type List = Arc<Vec<ServiceInstance>>;
 
 /// A registry held in memory and shared by every clone.
 ///
@@ -84,10 +84,7 @@ impl Discovery for MemoryRegistry {
     }
 
     async fn watch(&self, name: &str) -> Result<Box<dyn Watcher>, RegistryError> {
-        Ok(Box::new(MemoryWatcher {
-            rx: Some(self.sender(name).subscribe()),
-            first: true,
-        }))
+        Ok(Box::new(MemoryWatcher::new(self.sender(name).subscribe())))
     }
 }
 
@@ -96,6 +93,17 @@ impl Discovery for MemoryRegistry {
 pub struct MemoryWatcher {
     rx: Option<watch::Receiver<List>>,
     first: bool,
+}
+
+impl MemoryWatcher {
+    /// A watcher over a channel of full lists: the current list at once,
+    /// then each change. Also the core of the remote backends' watchers.
+    pub(crate) fn new(rx: watch::Receiver<List>) -> Self {
+        Self {
+            rx: Some(rx),
+            first: true,
+        }
+    }
 }
 
 #[async_trait]
