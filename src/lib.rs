@@ -43,8 +43,8 @@
 pub use kratos_config as config;
 pub use kratos_core as core;
 pub use kratos_core::{
-    App, AppBuilder, AppInfo, Error, Health, Kind, Metadata, Result, Server, ServerContext, Signal,
-    StopHandle, TransportInfo,
+    App, AppBuilder, AppInfo, Error, Health, Kind, Metadata, Result, RunningApp, Server,
+    ServerContext, Signal, StopHandle, TransportInfo,
 };
 pub use kratos_middleware as middleware;
 pub use kratos_registry as registry;

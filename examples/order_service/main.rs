@@ -27,18 +27,17 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use kratos::App;
 use kratos::config::{Config, EnvSource, FileSource};
 use kratos::grpc::{GrpcChannel, GrpcServer};
 use kratos::http::HttpServer;
 use kratos::middleware::logging::LoggingLayer;
 use kratos::registry::{Discovery, MemoryRegistry, Registrar};
-use kratos::{App, AppBuilder, Error};
 use kratos_examples_api::api::order::v1::order_service_http;
 use kratos_examples_api::api::order::v1::order_service_server::OrderServiceServer;
 use kratos_examples_api::api::product::v1::product_service_server::ProductServiceServer;
 use kratos_examples_api::api::user::v1::user_service_server::UserServiceServer;
 use serde::Deserialize;
-use tokio::sync::oneshot;
 
 /// The configuration file's shape.
 #[derive(Debug, Deserialize)]
@@ -113,30 +112,6 @@ fn arg(name: &str) -> Option<String> {
     args.next()
 }
 
-/// Runs `app` in the background; resolves with its endpoints once it started.
-async fn spawn(
-    app: AppBuilder,
-) -> (
-    Vec<String>,
-    kratos::StopHandle,
-    tokio::task::JoinHandle<Result<(), Error>>,
-) {
-    let (started, endpoints) = oneshot::channel();
-    let started = std::sync::Mutex::new(Some(started));
-    let app = app
-        .after_start(move |info| {
-            if let Some(tx) = started.lock().expect("lock").take() {
-                let _ = tx.send(info.endpoints().to_vec());
-            }
-            async { Ok(()) }
-        })
-        .build();
-    let stop = app.stop_handle();
-    let run = tokio::spawn(app.run());
-    let endpoints = endpoints.await.unwrap_or_default();
-    (endpoints, stop, run)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -159,30 +134,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(registry = %bootstrap.registry.kind, conf = %conf_path.display(), "configured");
 
     // The services the order service depends on.
-    let user = spawn(
-        App::builder()
-            .name("user")
-            .registrar_arc(Some(registry.registrar.clone()))
-            .server(
-                GrpcServer::builder()
-                    .address(bootstrap.user.grpc)
-                    .add_service(UserServiceServer::new(catalog::Users))
-                    .build(),
-            ),
-    )
-    .await;
-    let product = spawn(
-        App::builder()
-            .name("product")
-            .registrar_arc(Some(registry.registrar.clone()))
-            .server(
-                GrpcServer::builder()
-                    .address(bootstrap.product.grpc)
-                    .add_service(ProductServiceServer::new(catalog::Products))
-                    .build(),
-            ),
-    )
-    .await;
+    let user = App::builder()
+        .name("user")
+        .registrar_arc(Some(registry.registrar.clone()))
+        .server(
+            GrpcServer::builder()
+                .address(bootstrap.user.grpc)
+                .add_service(UserServiceServer::new(catalog::Users))
+                .build(),
+        )
+        .build()
+        .spawn()
+        .await?;
+    let product = App::builder()
+        .name("product")
+        .registrar_arc(Some(registry.registrar.clone()))
+        .server(
+            GrpcServer::builder()
+                .address(bootstrap.product.grpc)
+                .add_service(ProductServiceServer::new(catalog::Products))
+                .build(),
+        )
+        .build()
+        .spawn()
+        .await?;
 
     // The order service finds them through discovery.
     let channel = |name: &str| {
@@ -209,31 +184,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(kratos::middleware::server_defaults())
         .layer(LoggingLayer::server())
         .build();
-    let (endpoints, order_stop, order_run) = spawn(
-        App::builder()
-            .name("order")
-            .version("v1.0.0")
-            .registrar_arc(Some(registry.registrar.clone()))
-            .server(http)
-            .server(grpc),
-    )
-    .await;
+    let order = App::builder()
+        .name("order")
+        .version("v1.0.0")
+        .registrar_arc(Some(registry.registrar.clone()))
+        .server(http)
+        .server(grpc)
+        .build()
+        .spawn()
+        .await?;
+    let endpoints = order.endpoints().to_vec();
     for endpoint in &endpoints {
         println!("order service listening on {endpoint}");
     }
 
     let outcome = if smoke {
         let result = smoke::run(&endpoints).await;
-        order_stop.stop();
+        order.stop_handle().stop();
         result
     } else {
         Ok(())
     };
     // Each App stops on SIGINT/SIGTERM by itself; in smoke mode, once done.
-    order_run.await??;
-    for (_, stop, run) in [user, product] {
-        stop.stop();
-        run.await??;
+    order.wait().await?;
+    for app in [user, product] {
+        app.stop().await?;
     }
     outcome
 }

@@ -36,7 +36,7 @@
 //!
 //! # Structure
 //!
-//! - [`app`]: [`App`], [`AppBuilder`], [`AppInfo`], [`StopHandle`], [`Signal`].
+//! - [`app`]: [`App`], [`AppBuilder`], [`AppInfo`], [`RunningApp`], [`StopHandle`], [`Signal`].
 //! - [`server`]: the [`Server`] trait, [`ServerContext`], [`Health`].
 //! - [`error`]: [`Error`] and the HTTP ⇄ gRPC code table.
 //! - [`transport`]: [`TransportInfo`] and [`Kind`].
@@ -56,7 +56,7 @@ pub mod metadata;
 pub mod server;
 pub mod transport;
 
-pub use app::{App, AppBuilder, AppInfo, Signal, StopHandle};
+pub use app::{App, AppBuilder, AppInfo, RunningApp, Signal, StopHandle};
 pub use error::{
     Error, Result, is_bad_request_error, is_client_closed_error, is_conflict_error,
     is_forbidden_error, is_gateway_timeout_error, is_internal_server_error, is_not_found_error,

@@ -152,14 +152,12 @@ pub struct Running {
     pub grpc: String,
     pub orders: Arc<Orders>,
     pub operations: Arc<Mutex<Vec<String>>>,
-    stop: kratos::StopHandle,
-    run: tokio::task::JoinHandle<Result<(), Error>>,
+    app: kratos::RunningApp,
 }
 
 impl Running {
     pub async fn stop(self) {
-        self.stop.stop();
-        self.run.await.unwrap().expect("a clean run");
+        self.app.stop().await.expect("a clean run");
     }
 
     pub async fn grpc_client(&self) -> OrderServiceClient<tonic::transport::Channel> {
@@ -199,34 +197,23 @@ pub async fn start() -> Running {
         .add_service(OrderServiceServer::from_arc(orders.clone()))
         .layer(from_fn(recorder(operations.clone())))
         .build();
-    let started = Arc::new(tokio::sync::Notify::new());
-    let notify = started.clone();
     let app = App::builder()
         .name("orders")
         .registrar(MemoryRegistry::new())
         .server(http)
         .server(grpc)
         .signals([])
-        .after_start(move |_| {
-            let notify = notify.clone();
-            async move {
-                notify.notify_one();
-                Ok(())
-            }
-        })
-        .build();
-    let info = app.info().clone();
-    let stop = app.stop_handle();
-    let run = tokio::spawn(app.run());
-    started.notified().await;
-    let endpoints = info.endpoints().to_vec();
+        .build()
+        .spawn()
+        .await
+        .expect("the app starts");
+    let endpoints = app.endpoints().to_vec();
     Running {
         http: endpoints[0].clone(),
         grpc: endpoints[1].clone(),
         orders,
         operations,
-        stop,
-        run,
+        app,
     }
 }
 

@@ -90,45 +90,15 @@ impl Greeter for TestGreeter {
     }
 }
 
-/// An App running in the background.
-pub struct Running {
-    /// The endpoints it registered, in server order.
-    pub endpoints: Vec<String>,
-    pub stop: kratos::StopHandle,
-    pub run: tokio::task::JoinHandle<Result<(), Error>>,
-}
-
-impl Running {
-    /// Stops the App and expects a clean run.
-    pub async fn stop(self) {
-        self.stop.stop();
-        self.run.await.unwrap().expect("a clean run");
-    }
-}
-
-/// Builds and runs the App, returning once every after_start hook ran.
-pub async fn start_app(builder: kratos::AppBuilder) -> Running {
-    let started = Arc::new(tokio::sync::Notify::new());
-    let notify = started.clone();
-    let app = builder
+/// Builds the App (no signal handling) and runs it in the background,
+/// returning once it started.
+pub async fn start_app(builder: kratos::AppBuilder) -> kratos::RunningApp {
+    builder
         .signals([])
-        .after_start(move |_| {
-            let notify = notify.clone();
-            async move {
-                notify.notify_one();
-                Ok(())
-            }
-        })
-        .build();
-    let info = app.info().clone();
-    let stop = app.stop_handle();
-    let run = tokio::spawn(app.run());
-    started.notified().await;
-    Running {
-        endpoints: info.endpoints().to_vec(),
-        stop,
-        run,
-    }
+        .build()
+        .spawn()
+        .await
+        .expect("the app starts")
 }
 
 /// A tonic channel to a `grpc://` endpoint.

@@ -13,7 +13,9 @@ use kratos_examples_api::helloworld::v1::greeter_server::GreeterServer;
 use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest};
 use tonic_types::StatusExt;
 
-use crate::common::{Running, TestGreeter, channel, fetch, http, start_app};
+use kratos::RunningApp;
+
+use crate::common::{TestGreeter, channel, fetch, http, start_app};
 
 async fn greet(
     State(greeter): State<TestGreeter>,
@@ -29,7 +31,7 @@ async fn greet_body(
     Ok(Json(greeter.greet(&req.name).await?))
 }
 
-async fn start() -> Running {
+async fn start() -> RunningApp {
     let http = HttpServer::builder()
         .address(([127, 0, 0, 1], 0))
         .merge(
@@ -58,7 +60,7 @@ const NOT_FOUND_BODY: &str = r#"{"code":404,"reason":"USER_NOT_FOUND","message":
 #[tokio::test]
 async fn http_client_sees_the_status_and_exact_json_body() {
     let app = start().await;
-    let base = &app.endpoints[0];
+    let base = &app.endpoints()[0];
 
     let (status, body) = fetch(&format!("{base}/v1/greet/missing")).await;
     assert_eq!(status, 404);
@@ -72,13 +74,13 @@ async fn http_client_sees_the_status_and_exact_json_body() {
         (status.as_u16(), body.as_str()),
         (200, r#"{"message":"Hello kratos"}"#)
     );
-    app.stop().await;
+    app.stop().await.expect("a clean run");
 }
 
 #[tokio::test]
 async fn grpc_client_sees_not_found_with_error_info() {
     let app = start().await;
-    let mut client = GreeterClient::new(channel(&app.endpoints[1]).await);
+    let mut client = GreeterClient::new(channel(&app.endpoints()[1]).await);
 
     let status = client
         .say_hello(HelloRequest {
@@ -114,13 +116,13 @@ async fn grpc_client_sees_not_found_with_error_info() {
         .await
         .unwrap();
     assert_eq!(reply.into_inner().message, "Hello kratos");
-    app.stop().await;
+    app.stop().await.expect("a clean run");
 }
 
 #[tokio::test]
 async fn http_bad_input_and_unknown_routes_get_kratos_error_bodies() {
     let app = start().await;
-    let base = &app.endpoints[0];
+    let base = &app.endpoints()[0];
 
     let (status, body) = http(Method::POST, &format!("{base}/v1/greet"), "{not json")
         .await
@@ -144,14 +146,14 @@ async fn http_bad_input_and_unknown_routes_get_kratos_error_bodies() {
         Error::from_http_response(status, body.as_bytes()).reason(),
         "METHOD_NOT_ALLOWED"
     );
-    app.stop().await;
+    app.stop().await.expect("a clean run");
 }
 
 #[tokio::test]
 async fn grpc_health_knows_the_hosted_services() {
     let app = start().await;
     let mut health =
-        tonic_health::pb::health_client::HealthClient::new(channel(&app.endpoints[1]).await);
+        tonic_health::pb::health_client::HealthClient::new(channel(&app.endpoints()[1]).await);
     let reply = health
         .check(tonic_health::pb::HealthCheckRequest {
             service: "helloworld.v1.Greeter".into(),
@@ -166,5 +168,5 @@ async fn grpc_health_knows_the_hosted_services() {
         .await
         .expect_err("unknown service");
     assert_eq!(unknown.code(), tonic::Code::NotFound);
-    app.stop().await;
+    app.stop().await.expect("a clean run");
 }

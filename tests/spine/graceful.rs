@@ -71,20 +71,20 @@ async fn in_flight_request_completes_and_later_ones_are_refused() {
             }),
     )
     .await;
-    let base = app.endpoints[0].clone();
+    let base = app.endpoints()[0].clone();
 
     let in_flight = tokio::spawn({
         let url = format!("{base}/slow");
         async move { fetch(&url).await }
     });
     entered.notified().await;
-    app.stop.stop();
+    app.stop_handle().stop();
     stopping.notified().await;
     release.add_permits(1);
 
     let (status, body) = in_flight.await.unwrap();
     assert_eq!((status.as_u16(), body.as_str()), (200, "finished"));
-    app.run.await.unwrap().expect("a clean stop");
+    app.wait().await.expect("a clean stop");
 
     let refused = http(http::Method::GET, &format!("{base}/slow"), "").await;
     assert!(
@@ -107,8 +107,8 @@ async fn health_is_not_serving_during_the_drain() {
             .server(GrpcServer::builder().address(([127, 0, 0, 1], 0)).build()),
     )
     .await;
-    let http_base = app.endpoints[0].clone();
-    let mut health = HealthClient::new(channel(&app.endpoints[1]).await);
+    let http_base = app.endpoints()[0].clone();
+    let mut health = HealthClient::new(channel(&app.endpoints()[1]).await);
     let check = HealthCheckRequest::default();
 
     assert_eq!(fetch(&format!("{http_base}/health")).await.0, 200);
@@ -117,7 +117,7 @@ async fn health_is_not_serving_during_the_drain() {
 
     let mut watcher = registry.watch("draining").await.unwrap();
     assert!(!watcher.next().await.unwrap().is_empty());
-    app.stop.stop();
+    app.stop_handle().stop();
     // Health goes NOT_SERVING before the instance is deregistered.
     assert!(watcher.next().await.unwrap().is_empty());
 
@@ -128,5 +128,5 @@ async fn health_is_not_serving_during_the_drain() {
     );
     let draining = health.check(check).await.unwrap().into_inner();
     assert_eq!(draining.status, 2, "NOT_SERVING");
-    app.run.await.unwrap().expect("a clean stop");
+    app.wait().await.expect("a clean stop");
 }

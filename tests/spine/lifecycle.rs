@@ -173,3 +173,27 @@ async fn a_failing_before_start_hook_starts_nothing() {
     assert_eq!(err.reason(), "NO_CONFIG");
     assert_eq!(events.events(), ["before_start 1", "before_start 2"]);
 }
+
+#[tokio::test]
+async fn spawn_returns_once_started_or_with_the_start_error() {
+    let app = recorded_app(&Recorder::default())
+        .build()
+        .spawn()
+        .await
+        .expect("started");
+    assert_eq!(app.endpoints(), ["test://a"]);
+    app.stop().await.expect("a clean run");
+
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let err = recorded_app(&Recorder::default())
+        .server(
+            HttpServer::builder()
+                .address(taken.local_addr().unwrap())
+                .build(),
+        )
+        .build()
+        .spawn()
+        .await
+        .expect_err("the port is taken");
+    assert_eq!(err.reason(), "BIND_FAILED");
+}

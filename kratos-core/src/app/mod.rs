@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kratos_registry::{Registrar, ServiceInstance};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -79,6 +79,44 @@ impl StopHandle {
     }
 }
 
+/// An App started with [`App::spawn`], running in the background.
+#[derive(Debug)]
+pub struct RunningApp {
+    info: AppInfo,
+    stop: StopHandle,
+    run: tokio::task::JoinHandle<Result<(), Error>>,
+}
+
+impl RunningApp {
+    /// The App's info; its endpoints are set.
+    pub fn info(&self) -> &AppInfo {
+        &self.info
+    }
+
+    /// The endpoints the servers bound, in server order.
+    pub fn endpoints(&self) -> &[String] {
+        self.info.endpoints()
+    }
+
+    /// A handle that stops the App.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    /// Stops the App and waits for the end of its lifecycle.
+    pub async fn stop(self) -> Result<(), Error> {
+        self.stop.stop();
+        self.wait().await
+    }
+
+    /// Waits for the App to stop (by a signal, its stop handle or a failure).
+    pub async fn wait(self) -> Result<(), Error> {
+        self.run
+            .await
+            .unwrap_or_else(|join| Err(Error::internal_server("APP_PANICKED", join.to_string())))
+    }
+}
+
 enum StopCause {
     Requested,
     Signal(Signal),
@@ -99,6 +137,34 @@ impl App {
     /// A handle that stops this App once it runs.
     pub fn stop_handle(&self) -> StopHandle {
         StopHandle(self.stop.clone())
+    }
+
+    /// Runs the App in the background and returns once it started: servers
+    /// listening, instance registered, after_start hooks done. A failure to
+    /// start is returned as the error [`App::run`] would have returned.
+    pub async fn spawn(mut self) -> Result<RunningApp, Error> {
+        let (started, on_start) = oneshot::channel();
+        let started = std::sync::Mutex::new(Some(started));
+        self.hooks.after_start.push(move |_| {
+            if let Some(started) = started.lock().ok().and_then(|mut s| s.take()) {
+                let _ = started.send(());
+            }
+            std::future::ready(Ok(()))
+        });
+        let info = self.info.clone();
+        let stop = self.stop_handle();
+        let run = tokio::spawn(self.run());
+        if on_start.await.is_ok() {
+            return Ok(RunningApp { info, stop, run });
+        }
+        match run.await {
+            Ok(Err(err)) => Err(err),
+            Ok(Ok(())) => Err(Error::internal_server(
+                "NOT_STARTED",
+                "the app stopped before it started",
+            )),
+            Err(join) => Err(Error::internal_server("APP_PANICKED", join.to_string())),
+        }
     }
 
     /// Runs the whole lifecycle; see the type's docs.

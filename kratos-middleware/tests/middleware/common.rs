@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use kratos_core::{App, AppBuilder, Error, Metadata, StopHandle};
+use kratos_core::{App, AppBuilder, Error, Metadata, RunningApp};
 use kratos_examples_api::echo::v1::echo_server::{Echo, EchoServer};
 use kratos_examples_api::echo::v1::{EchoRequest, EchoResponse};
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
@@ -180,15 +180,13 @@ pub struct Servers {
     pub http: String,
     /// `http://127.0.0.1:port` of the gRPC server.
     pub grpc: String,
-    stop: StopHandle,
-    run: tokio::task::JoinHandle<Result<(), Error>>,
+    app: RunningApp,
 }
 
 impl Servers {
     /// Stops the App.
     pub async fn stop(self) {
-        self.stop.stop();
-        let _ = self.run.await;
+        let _ = self.app.stop().await;
     }
 }
 
@@ -218,23 +216,13 @@ where
 
 /// Starts an App, returning once it serves.
 pub async fn start(builder: AppBuilder) -> Servers {
-    let started = Arc::new(tokio::sync::Notify::new());
-    let notify = started.clone();
     let app = builder
         .signals([])
-        .after_start(move |_| {
-            let notify = notify.clone();
-            async move {
-                notify.notify_one();
-                Ok(())
-            }
-        })
-        .build();
-    let info = app.info().clone();
-    let stop = app.stop_handle();
-    let run = tokio::spawn(app.run());
-    started.notified().await;
-    let endpoints = info.endpoints().to_vec();
+        .build()
+        .spawn()
+        .await
+        .expect("the app starts");
+    let endpoints = app.endpoints().to_vec();
     let find = |scheme: &str| {
         endpoints
             .iter()
@@ -245,8 +233,7 @@ pub async fn start(builder: AppBuilder) -> Servers {
     Servers {
         http: find("http://"),
         grpc: find("grpc://"),
-        stop,
-        run,
+        app,
     }
 }
 

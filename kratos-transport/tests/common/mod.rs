@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::extract::Path;
 use axum::routing::get;
-use kratos_core::{App, Error, StopHandle};
+use kratos_core::{App, Error, RunningApp};
 use kratos_examples_api::echo::v1::echo_server::{Echo, EchoServer};
 use kratos_examples_api::echo::v1::{EchoRequest, EchoResponse};
 use kratos_examples_api::helloworld::v1::greeter_server::{Greeter, GreeterServer};
@@ -125,15 +125,13 @@ pub struct Instance {
     pub id: String,
     pub endpoints: Vec<String>,
     pub delay_ms: Arc<AtomicU64>,
-    stop: StopHandle,
-    run: tokio::task::JoinHandle<Result<(), Error>>,
+    app: RunningApp,
 }
 
 impl Instance {
     /// Stops the App (it deregisters first) and waits until it is down.
     pub async fn stop(self) {
-        self.stop.stop();
-        self.run.await.unwrap().expect("a clean run");
+        self.app.stop().await.expect("a clean run");
     }
 
     /// The `scheme://` endpoint.
@@ -168,8 +166,6 @@ pub async fn start(registry: &MemoryRegistry, id: &str, version: &str) -> Instan
             }),
         )
         .build();
-    let started = Arc::new(tokio::sync::Notify::new());
-    let notify = started.clone();
     let app = App::builder()
         .id(id)
         .name(SERVICE)
@@ -178,42 +174,16 @@ pub async fn start(registry: &MemoryRegistry, id: &str, version: &str) -> Instan
         .server(grpc)
         .server(http)
         .signals([])
-        .after_start(move |_| {
-            let notify = notify.clone();
-            async move {
-                notify.notify_one();
-                Ok(())
-            }
-        })
-        .build();
-    let endpoints = app.info().endpoints().to_vec();
-    let stop = app.stop_handle();
-    let run = tokio::spawn(app.run());
-    started.notified().await;
-    let endpoints = if endpoints.is_empty() {
-        registry_endpoints(registry, id).await
-    } else {
-        endpoints
-    };
+        .build()
+        .spawn()
+        .await
+        .expect("the app starts");
     Instance {
         id: id.to_owned(),
-        endpoints,
+        endpoints: app.endpoints().to_vec(),
         delay_ms,
-        stop,
-        run,
+        app,
     }
-}
-
-async fn registry_endpoints(registry: &MemoryRegistry, id: &str) -> Vec<String> {
-    use kratos_registry::Discovery;
-    registry
-        .get_service(SERVICE)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|i| i.id == id)
-        .map(|i| i.endpoints)
-        .unwrap_or_default()
 }
 
 /// Registers an instance whose ports refuse connections: a process that was
