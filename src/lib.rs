@@ -25,7 +25,17 @@
 //!
 //! # Feature Flags
 //!
-//! None yet: backends (etcd, Consul, OTLP) arrive as opt-in features.
+//! By default everything builds on a bare machine: both transports, the
+//! in-memory registry, file/env/memory config, all middleware (request
+//! metrics through the `metrics` facade included). Backends are opt-in:
+//!
+//! | feature | enables |
+//! |---|---|
+//! | `etcd` | etcd registry and config source (`etcd-client` runs `protoc` at build time) |
+//! | `consul` | Consul registry and KV config source |
+//! | `apollo` | Apollo config source |
+//! | `nacos` | Nacos config source |
+//! | `prometheus` | `middleware::metrics::prometheus`, a recorder rendered for a `/metrics` route |
 //!
 //! # Structure
 //!

@@ -10,6 +10,7 @@
 //! curl -s localhost:8000/api/v1/orders/1
 //! curl -s 'localhost:8000/api/v1/orders?userId=1&page=1'
 //! curl -s -XPOST localhost:8000/api/v1/orders -d '{"userId":"9","items":[{"productId":"1","quantity":1}]}'   # 404 USER_NOT_FOUND
+//! curl -s localhost:8000/metrics   # Prometheus: server_requests_code_total, client_requests_seconds, ...
 //! ```
 //!
 //! Options: `--conf FILE` (default `examples/order_service/config.yaml`;
@@ -32,6 +33,8 @@ use kratos::config::{Config, EnvSource, FileSource};
 use kratos::grpc::{GrpcChannel, GrpcServer};
 use kratos::http::HttpServer;
 use kratos::middleware::logging::LoggingLayer;
+use kratos::middleware::metrics::MetricsLayer;
+use kratos::middleware::metrics::prometheus::Prometheus;
 use kratos::registry::{Discovery, MemoryRegistry, Registrar};
 use kratos_examples_api::api::order::v1::order_service_http;
 use kratos_examples_api::api::order::v1::order_service_server::OrderServiceServer;
@@ -164,6 +167,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         GrpcChannel::builder()
             .endpoint(format!("discovery:///{name}"))
             .discovery_arc(registry.discovery.clone())
+            .layer(MetricsLayer::client())
             .block(true)
             .connect()
     };
@@ -172,9 +176,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         channel("product").await?,
         config.handle::<usize>("order.max_items")?,
     ));
+    let prometheus = Prometheus::install()?;
     let http = HttpServer::builder()
         .address(bootstrap.order.http)
         .merge(order_service_http::router(orders.clone()))
+        .route(
+            "/metrics",
+            axum::routing::get(move || std::future::ready(prometheus.render())),
+        )
         .layer(kratos::middleware::server_defaults())
         .layer(LoggingLayer::server())
         .build();

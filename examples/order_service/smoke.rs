@@ -83,5 +83,26 @@ pub async fn run(endpoints: &[String]) -> Result<(), Box<dyn std::error::Error>>
         })
         .await?;
     check(list.total == 1, "HTTP ListOrders by user")?;
+
+    // The calls above, counted: by the order service and by its clients.
+    let metrics = scrape(&format!("{http_base}/metrics")).await?;
+    for series in [
+        r#"server_requests_code_total{kind="http",operation="/api.order.v1.OrderService/CreateOrder",code="200",reason=""} 1"#,
+        r#"server_requests_code_total{kind="http",operation="/api.order.v1.OrderService/CreateOrder",code="404",reason="USER_NOT_FOUND"} 1"#,
+        r#"server_requests_code_total{kind="grpc",operation="/api.order.v1.OrderService/GetOrder",code="200",reason=""} 1"#,
+        r#"client_requests_code_total{kind="grpc",operation="/api.user.v1.UserService/GetUser",code="404",reason="USER_NOT_FOUND"} 1"#,
+    ] {
+        check(metrics.lines().any(|l| l == series), series)?;
+    }
     Ok(())
+}
+
+/// The body of a GET of `url`.
+async fn scrape(url: &str) -> Result<String, Box<dyn std::error::Error>> {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<String>();
+    let res = client.get(url.parse()?).await?;
+    let body = res.into_body().collect().await?.to_bytes();
+    Ok(String::from_utf8(body.to_vec())?)
 }

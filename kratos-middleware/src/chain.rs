@@ -53,16 +53,35 @@ impl<S, L: Layer<S>> Layer<S> for Chain<L> {
 }
 
 /// The type of [`server_defaults`].
-pub type ServerDefaults =
-    Chain<Stack<TimeoutLayer, Stack<MetadataLayer, Stack<RecoveryLayer, Identity>>>>;
+pub type ServerDefaults = Chain<
+    Stack<TimeoutLayer, Stack<MetadataLayer, Stack<MetricsLayer, Stack<RecoveryLayer, Identity>>>>,
+>;
 
-/// The default server chain of Go Kratos's servers: recovery, metadata
-/// (`x-md-*` headers to the handler and onward calls) and a 1 s timeout.
-/// Add [`LoggingLayer::server`](crate::logging::LoggingLayer::server) to log
-/// each request.
+/// The metrics layer of the default chain: [`crate::metrics::MetricsLayer`]
+/// with the `metrics` feature, else nothing.
+#[cfg(feature = "metrics")]
+type MetricsLayer = crate::metrics::MetricsLayer;
+#[cfg(not(feature = "metrics"))]
+type MetricsLayer = Identity;
+
+#[cfg(feature = "metrics")]
+fn server_metrics() -> MetricsLayer {
+    MetricsLayer::server()
+}
+#[cfg(not(feature = "metrics"))]
+fn server_metrics() -> MetricsLayer {
+    Identity::new()
+}
+
+/// The default server chain: recovery, request metrics (with the `metrics`
+/// feature; no-ops until a recorder is installed), metadata (`x-md-*`
+/// headers to the handler and onward calls) and a 1 s timeout, outermost
+/// first. Add [`LoggingLayer::server`](crate::logging::LoggingLayer::server)
+/// to log each request.
 pub fn server_defaults() -> ServerDefaults {
     Chain::new()
         .with(RecoveryLayer::new())
+        .with(server_metrics())
         .with(MetadataLayer::server())
         .with(TimeoutLayer::new(Duration::from_secs(1)))
 }

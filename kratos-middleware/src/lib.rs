@@ -37,7 +37,7 @@
 //! # Chains and matching
 //!
 //! [`Chain`] lists layers outermost first; [`server_defaults`] is recovery,
-//! metadata and a 1 s timeout. [`when`] binds a layer to the operations a
+//! request metrics, metadata and a 1 s timeout. [`when`] binds a layer to the operations a
 //! [`Matcher`] selects: exact, prefix, regex (compiled once), a predicate,
 //! and their negation and combinations.
 //!
@@ -48,6 +48,7 @@
 //! | [`recovery`] | server | catches panics, logs them with the stack | 500 `UNKNOWN` |
 //! | [`logging`] | both | one `tracing` event per call | — |
 //! | [`metadata`] | both | propagates `x-md-global-*` / `x-md-local-*` | — |
+//! | `metrics` | both | request counter and latency histogram (Go Kratos names) | — |
 //! | [`timeout`] | both | deadlines, `grpc-timeout` propagation | 504 `TIMEOUT` |
 //! | [`ratelimit`] | server | BBR adaptive limiter or token bucket | 429 `RATELIMIT` |
 //! | [`circuitbreaker`] | client | Google SRE adaptive throttling per operation | 503 `CIRCUITBREAKER` |
@@ -68,6 +69,8 @@
 //! | feature | default | enables |
 //! |---|---|---|
 //! | `jwt` | yes | `auth::jwt`, with `jsonwebtoken` and its pure-Rust crypto |
+//! | `metrics` | yes | `metrics`, recording through the `metrics` facade |
+//! | `prometheus` | no | `metrics::prometheus`, a Prometheus recorder for a `/metrics` route |
 //! | `validate` | yes | `validate`, decoding protobuf (`prost`) and JSON (`serde_json`) |
 //!
 //! # Structure
@@ -100,6 +103,9 @@ pub mod auth;
 pub mod circuitbreaker;
 pub mod logging;
 pub mod metadata;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 pub mod ratelimit;
 pub mod recovery;
 pub mod retry;

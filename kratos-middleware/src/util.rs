@@ -1,9 +1,14 @@
 //! Helpers shared by the built-ins: the call's kind and operation, rejections,
 //! and the error a response carries.
 
+use axum_core::body::Body;
+use bytes::Bytes;
 use http::{Request, Response, header};
+use http_body::Body as HttpBody;
+use http_body_util::BodyExt;
 use kratos_core::{Error, Kind, TransportInfo};
 
+use crate::BoxError;
 use crate::body::FromBody;
 
 /// The kind of `req`: from its [`TransportInfo`], else from its content type.
@@ -81,6 +86,49 @@ where
             RejectOrProj::Rejected { res } => {
                 std::task::Poll::Ready(Ok(res.take().expect("polled after completion")))
             }
+        }
+    }
+}
+
+/// The largest error body read to find its reason.
+const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+/// The error `res` carries, reading a small Kratos JSON error body for its
+/// reason; the response is handed back intact.
+pub(crate) async fn read_error<B>(kind: Kind, res: Response<B>) -> (Response<B>, Option<Error>)
+where
+    B: HttpBody<Data = Bytes> + FromBody,
+    B::Error: Into<BoxError>,
+{
+    let Some(err) = response_error(&res) else {
+        return (res, None);
+    };
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let small = res
+        .body()
+        .size_hint()
+        .upper()
+        .is_some_and(|n| n <= MAX_ERROR_BODY);
+    if kind != Kind::Http || !json || !small {
+        return (res, Some(err));
+    }
+    let (parts, body) = res.into_parts();
+    match body.collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            let full = Error::from_http_response(parts.status, &bytes);
+            let res = Response::from_parts(parts, B::from_body(Body::from(bytes)));
+            (res, Some(full))
+        }
+        Err(e) => {
+            let e: BoxError = e.into();
+            let body =
+                Body::new(http_body_util::Empty::<Bytes>::new().map_err(|never| match never {}));
+            tracing::debug!(target: "kratos::middleware", error = %e, "error body unreadable");
+            (Response::from_parts(parts, B::from_body(body)), Some(err))
         }
     }
 }

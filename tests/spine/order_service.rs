@@ -29,7 +29,7 @@ async fn order_service_smoke_run_succeeds() {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(stdout.matches("smoke ok:").count(), 4, "{stdout}");
+    assert_eq!(stdout.matches("smoke ok:").count(), 8, "{stdout}");
     assert!(
         stdout.contains("order service listening on http://"),
         "{stdout}"

@@ -15,12 +15,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum_core::body::Body;
 use bytes::Bytes;
-use http::{Request, Response, header};
+use http::{Request, Response};
 use http_body::Body as HttpBody;
-use http_body_util::BodyExt;
-use kratos_core::{Error, Kind};
 use tokio::time::Instant;
 use tower_service::Service;
 
@@ -28,10 +25,7 @@ pub use layer::LoggingLayer;
 
 use crate::BoxError;
 use crate::body::FromBody;
-use crate::util::{kind_of, operation_of, response_error};
-
-/// The largest error body read to find its reason.
-const MAX_ERROR_BODY: u64 = 64 * 1024;
+use crate::util::{kind_of, operation_of, read_error};
 
 /// The service of a [`LoggingLayer`].
 #[derive(Debug, Clone)]
@@ -67,7 +61,7 @@ where
             let latency = start.elapsed().as_secs_f64();
             match result {
                 Ok(res) => {
-                    let (res, err) = error_of(kind, res).await;
+                    let (res, err) = read_error(kind, res).await;
                     match err {
                         None => tracing::info!(
                             target: "kratos::middleware::logging",
@@ -106,45 +100,5 @@ where
                 }
             }
         })
-    }
-}
-
-/// The error `res` carries, reading a small Kratos JSON error body for its
-/// reason; the response is handed back intact.
-async fn error_of<B>(kind: Kind, res: Response<B>) -> (Response<B>, Option<Error>)
-where
-    B: HttpBody<Data = Bytes> + FromBody,
-    B::Error: Into<BoxError>,
-{
-    let Some(err) = response_error(&res) else {
-        return (res, None);
-    };
-    let json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    let small = res
-        .body()
-        .size_hint()
-        .upper()
-        .is_some_and(|n| n <= MAX_ERROR_BODY);
-    if kind != Kind::Http || !json || !small {
-        return (res, Some(err));
-    }
-    let (parts, body) = res.into_parts();
-    match body.collect().await {
-        Ok(collected) => {
-            let bytes = collected.to_bytes();
-            let full = Error::from_http_response(parts.status, &bytes);
-            let res = Response::from_parts(parts, B::from_body(Body::from(bytes)));
-            (res, Some(full))
-        }
-        Err(e) => {
-            let e: BoxError = e.into();
-            let body =
-                Body::new(http_body_util::Empty::<Bytes>::new().map_err(|never| match never {}));
-            tracing::debug!(target: "kratos::middleware::logging", error = %e, "error body unreadable");
-            (Response::from_parts(parts, B::from_body(body)), Some(err))
-        }
     }
 }

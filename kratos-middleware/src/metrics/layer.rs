@@ -1,0 +1,57 @@
+use tower_layer::Layer;
+
+use super::{Metrics, Names};
+
+/// Records one counter increment and one latency sample per call; see the
+/// [module docs](crate::metrics).
+///
+/// ```
+/// use kratos_middleware::metrics::MetricsLayer;
+///
+/// let server = MetricsLayer::server(); // server_requests_code_total, server_requests_seconds
+/// let client = MetricsLayer::client(); // client_requests_code_total, client_requests_seconds
+/// let custom = MetricsLayer::server().names("billing_requests_total", "billing_requests_seconds");
+/// # let _ = (server, client, custom);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsLayer {
+    names: Names,
+}
+
+impl MetricsLayer {
+    /// Metrics of a server: `server_requests_code_total` and
+    /// `server_requests_seconds`.
+    pub fn server() -> Self {
+        Self::new(super::SERVER_REQUESTS, super::SERVER_SECONDS)
+    }
+
+    /// Metrics of a client: `client_requests_code_total` and
+    /// `client_requests_seconds`.
+    pub fn client() -> Self {
+        Self::new(super::CLIENT_REQUESTS, super::CLIENT_SECONDS)
+    }
+
+    /// Records under other names: `requests` counts calls by kind, operation,
+    /// code and reason; `seconds` is the latency histogram by kind and
+    /// operation.
+    pub fn names(self, requests: &'static str, seconds: &'static str) -> Self {
+        Self::new(requests, seconds)
+    }
+
+    fn new(requests: &'static str, seconds: &'static str) -> Self {
+        Self {
+            names: Names { requests, seconds },
+        }
+    }
+}
+
+impl<S> Layer<S> for MetricsLayer {
+    type Service = Metrics<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Metrics {
+            inner,
+            names: self.names,
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Metrics: a request counter and a latency histogram per call, under Go
+//! Kratos's metric names and labels, recorded through the [`metrics`] facade
+//! so any recorder can collect them ([`prometheus`] is one, behind the
+//! `prometheus` feature).
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `server_requests_code_total` / `client_requests_code_total` | counter | `kind`, `operation`, `code`, `reason` |
+//! | `server_requests_seconds` / `client_requests_seconds` | histogram | `kind`, `operation` |
+//!
+//! `code` is the Kratos code of the call: the HTTP status of a reply (`200`),
+//! the code of an error (`404`, `503`, … also for gRPC errors, whose status
+//! maps to them), `500` when the service itself failed. `reason` is the
+//! error's reason, empty on success. As in [`logging`](crate::logging), an
+//! HTTP error's reason is read from its Kratos JSON body, and a stream is
+//! counted when its response head arrives (an error sent in its trailers is
+//! not seen).
+//!
+//! Without a recorder installed every call is a no-op.
+//!
+//! ```
+//! use kratos_middleware::metrics::MetricsLayer;
+//!
+//! // HttpServer::builder().layer(MetricsLayer::server()), the same for GrpcServer;
+//! // GrpcChannel::builder().layer(MetricsLayer::client()) for a client.
+//! let layer = MetricsLayer::server();
+//! # let _ = layer;
+//! ```
+
+mod layer;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub mod prometheus;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body as HttpBody;
+use kratos_core::Kind;
+use metrics::{Label, SharedString};
+use tokio::time::Instant;
+use tower_service::Service;
+
+pub use layer::MetricsLayer;
+
+use crate::BoxError;
+use crate::body::FromBody;
+use crate::util::{kind_of, operation_of, read_error};
+
+/// Go Kratos's name of the server request counter.
+pub const SERVER_REQUESTS: &str = "server_requests_code_total";
+/// The name of the server latency histogram (Prometheus adds `_bucket`,
+/// `_sum` and `_count`).
+pub const SERVER_SECONDS: &str = "server_requests_seconds";
+/// Go Kratos's name of the client request counter.
+pub const CLIENT_REQUESTS: &str = "client_requests_code_total";
+/// The name of the client latency histogram.
+pub const CLIENT_SECONDS: &str = "client_requests_seconds";
+
+/// The two metric names a layer records under.
+#[derive(Debug, Clone, Copy)]
+struct Names {
+    requests: &'static str,
+    seconds: &'static str,
+}
+
+/// The service of a [`MetricsLayer`].
+#[derive(Debug, Clone)]
+pub struct Metrics<S> {
+    inner: S,
+    names: Names,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Metrics<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    ResBody: HttpBody<Data = Bytes> + FromBody + Send + 'static,
+    ResBody::Error: Into<BoxError>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let kind = kind_of(&req);
+        // Shared, so the two metrics' labels clone it without copying.
+        let operation = SharedString::from(Arc::<str>::from(operation_of(&req)));
+        let names = self.names;
+        let start = Instant::now();
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let result = fut.await;
+            let seconds = start.elapsed().as_secs_f64();
+            let (result, code, reason) = match result {
+                Ok(res) => {
+                    let (res, err) = read_error(kind, res).await;
+                    let (code, reason) = match err {
+                        None => (res.status().as_u16(), String::new()),
+                        Some(err) => (err.code(), err.reason().to_owned()),
+                    };
+                    (Ok(res), code, reason)
+                }
+                Err(err) => (Err(err), 500, String::new()),
+            };
+            record(names, kind, operation, code, reason, seconds);
+            result
+        })
+    }
+}
+
+/// Counts one call and records its latency with the current recorder.
+fn record(
+    names: Names,
+    kind: Kind,
+    operation: SharedString,
+    code: u16,
+    reason: String,
+    seconds: f64,
+) {
+    let kind = Label::new("kind", kind.as_str());
+    let histogram = vec![kind.clone(), Label::new("operation", operation.clone())];
+    metrics::histogram!(names.seconds, histogram).record(seconds);
+    let counter = vec![
+        kind,
+        Label::new("operation", operation),
+        Label::new("code", code_str(code)),
+        Label::new("reason", reason),
+    ];
+    metrics::counter!(names.requests, counter).increment(1);
+}
+
+/// `code` as a label value, without allocating for the common ones.
+fn code_str(code: u16) -> SharedString {
+    let common = match code {
+        200 => "200",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        429 => "429",
+        500 => "500",
+        503 => "503",
+        504 => "504",
+        _ => return SharedString::from(code.to_string()),
+    };
+    SharedString::const_str(common)
+}

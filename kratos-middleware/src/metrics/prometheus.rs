@@ -1,0 +1,96 @@
+//! A Prometheus recorder for the request metrics, rendered in the text
+//! exposition format for a `/metrics` route.
+//!
+//! [`Prometheus::install`] installs the process-wide recorder once, with
+//! Go Kratos's latency buckets for the `*_requests_seconds` histograms and a
+//! background thread that drains histogram samples every 5 s (so memory stays
+//! bounded between scrapes).
+//!
+//! ```no_run
+//! use axum::routing::{MethodRouter, get};
+//! use kratos_middleware::metrics::{MetricsLayer, prometheus::Prometheus};
+//!
+//! let prometheus = Prometheus::install().expect("the only recorder");
+//! let metrics: MethodRouter = get(move || std::future::ready(prometheus.render()));
+//! // HttpServer::builder().route("/metrics", metrics).layer(MetricsLayer::server())
+//! # let _ = (metrics, MetricsLayer::server());
+//! ```
+
+use std::time::Duration;
+
+pub use metrics_exporter_prometheus::BuildError;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Go Kratos's latency buckets, in seconds.
+pub const BUCKETS: [f64; 8] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+/// How often histogram samples are drained into their buckets.
+const UPKEEP: Duration = Duration::from_secs(5);
+
+/// The installed Prometheus recorder; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Prometheus {
+    handle: PrometheusHandle,
+}
+
+impl Prometheus {
+    /// Installs the process-wide Prometheus recorder.
+    ///
+    /// Fails if a recorder is already installed.
+    pub fn install() -> Result<Self, BuildError> {
+        let handle = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("requests_seconds".into()), &BUCKETS)?
+            .install_recorder()?;
+        describe();
+        let upkeep = handle.clone();
+        let spawned = std::thread::Builder::new()
+            .name("kratos-metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP);
+                    upkeep.run_upkeep();
+                }
+            });
+        if let Err(e) = spawned {
+            // Samples are then drained by each render only.
+            tracing::warn!(target: "kratos::middleware::metrics", error = %e, "no upkeep thread");
+        }
+        Ok(Self { handle })
+    }
+
+    /// Every metric in the Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        self.handle.render()
+    }
+
+    /// The exporter's handle, for what [`render`](Self::render) does not cover.
+    pub fn handle(&self) -> &PrometheusHandle {
+        &self.handle
+    }
+}
+
+/// The `# HELP` lines of the request metrics.
+fn describe() {
+    use super::{CLIENT_REQUESTS, CLIENT_SECONDS, SERVER_REQUESTS, SERVER_SECONDS};
+    use metrics::Unit;
+    metrics::describe_counter!(
+        SERVER_REQUESTS,
+        Unit::Count,
+        "Server requests by kind, operation, code and reason."
+    );
+    metrics::describe_histogram!(
+        SERVER_SECONDS,
+        Unit::Seconds,
+        "Server request latency by kind and operation."
+    );
+    metrics::describe_counter!(
+        CLIENT_REQUESTS,
+        Unit::Count,
+        "Client requests by kind, operation, code and reason."
+    );
+    metrics::describe_histogram!(
+        CLIENT_SECONDS,
+        Unit::Seconds,
+        "Client request latency by kind and operation."
+    );
+}
