@@ -4,9 +4,10 @@
 //!
 //! An axum router with one trivial route is called in process (no sockets,
 //! so the figures are the middleware's own cost), with the transport info the
-//! servers insert, once bare and once behind
-//! `kratos::middleware::server_defaults()` (recovery + metadata + a 1 s
-//! timeout; logging off), for an HTTP and a gRPC-kind request.
+//! servers insert, bare, behind `kratos::middleware::server_defaults()`
+//! (recovery, metrics, metadata, a 1 s timeout; logging off) with no metrics
+//! recorder, and then with the Prometheus recorder installed, for an HTTP and
+//! a gRPC-kind request; and the metrics layer alone, recording.
 
 use std::hint::black_box;
 
@@ -14,6 +15,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::post;
 use criterion::{Criterion, criterion_group, criterion_main};
+use kratos::middleware::metrics::MetricsLayer;
+use kratos::middleware::metrics::prometheus::Prometheus;
 use kratos::{Kind, TransportInfo};
 use tonic::codegen::Service;
 
@@ -59,8 +62,18 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("{name}/none"), |b| {
             b.iter(|| black_box(call(&rt, &mut bare, kind)))
         });
-        group.bench_function(format!("{name}/recovery+metadata+timeout"), |b| {
+        group.bench_function(format!("{name}/defaults, no recorder"), |b| {
             b.iter(|| black_box(call(&rt, &mut chained, kind)))
+        });
+    }
+    let _prometheus = Prometheus::install().expect("the only recorder");
+    let mut metrics = route().layer(MetricsLayer::server());
+    for (name, kind) in [("http", Kind::Http), ("grpc", Kind::Grpc)] {
+        group.bench_function(format!("{name}/defaults, prometheus"), |b| {
+            b.iter(|| black_box(call(&rt, &mut chained, kind)))
+        });
+        group.bench_function(format!("{name}/metrics only, prometheus"), |b| {
+            b.iter(|| black_box(call(&rt, &mut metrics, kind)))
         });
     }
     group.finish();

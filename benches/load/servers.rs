@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use axum::routing::post;
 use kratos::grpc::GrpcServer;
 use kratos::http::{HttpServer, Json};
+use kratos::middleware::metrics::prometheus::Prometheus;
 use kratos::middleware::{ServerDefaults, server_defaults};
 use kratos::{AppInfo, Server, ServerContext};
 use kratos_examples_api::helloworld::v1::greeter_server::{Greeter, GreeterServer};
@@ -150,6 +151,8 @@ pub fn serve(target: Target) {
                 axum::serve(listener, router).await.unwrap();
             }
             Target::KratosGrpc | Target::KratosHttp | Target::KratosGrpc3 => {
+                // The chain's metrics are recorded for real, as in production.
+                let _prometheus = chain_enabled().then(|| Prometheus::install().unwrap());
                 let servers: Vec<Box<dyn Server>> = match target {
                     Target::KratosHttp => vec![Box::new(
                         HttpServer::builder()
@@ -180,7 +183,12 @@ pub fn serve(target: Target) {
 /// The middleware chain of the kratos servers: the default server chain, or
 /// none with `LOAD_CHAIN=none` (to split framework cost from middleware cost).
 fn chain() -> Either<ServerDefaults, Identity> {
-    option_layer((std::env::var("LOAD_CHAIN").as_deref() != Ok("none")).then(server_defaults))
+    option_layer(chain_enabled().then(server_defaults))
+}
+
+/// Whether the kratos servers carry their middleware chain.
+fn chain_enabled() -> bool {
+    std::env::var("LOAD_CHAIN").as_deref() != Ok("none")
 }
 
 /// A kratos gRPC greeter with the server chain.

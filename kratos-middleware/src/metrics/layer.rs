@@ -1,6 +1,8 @@
+use std::sync::Arc;
+
 use tower_layer::Layer;
 
-use super::{Metrics, Names};
+use super::{Instruments, Metrics, Names};
 
 /// Records one counter increment and one latency sample per call; see the
 /// [module docs](crate::metrics).
@@ -13,9 +15,12 @@ use super::{Metrics, Names};
 /// let custom = MetricsLayer::server().names("billing_requests_total", "billing_requests_seconds");
 /// # let _ = (server, client, custom);
 /// ```
-#[derive(Debug, Clone, Copy)]
+///
+/// Every service the layer builds shares its registered handles: register
+/// the layer once per server (or client) and clone it.
+#[derive(Debug, Clone)]
 pub struct MetricsLayer {
-    names: Names,
+    instruments: Arc<Instruments>,
 }
 
 impl MetricsLayer {
@@ -40,7 +45,7 @@ impl MetricsLayer {
 
     fn new(requests: &'static str, seconds: &'static str) -> Self {
         Self {
-            names: Names { requests, seconds },
+            instruments: Arc::new(Instruments::new(Names { requests, seconds })),
         }
     }
 }
@@ -51,7 +56,7 @@ impl<S> Layer<S> for MetricsLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Metrics {
             inner,
-            names: self.names,
+            instruments: self.instruments.clone(),
         }
     }
 }

@@ -27,6 +27,7 @@
 //! # let _ = layer;
 //! ```
 
+mod instruments;
 mod layer;
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
@@ -40,8 +41,6 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body as HttpBody;
-use kratos_core::Kind;
-use metrics::{Label, SharedString};
 use tokio::time::Instant;
 use tower_service::Service;
 
@@ -50,6 +49,7 @@ pub use layer::MetricsLayer;
 use crate::BoxError;
 use crate::body::FromBody;
 use crate::util::{kind_of, operation_of, read_error};
+use instruments::{Instruments, Names};
 
 /// Go Kratos's name of the server request counter.
 pub const SERVER_REQUESTS: &str = "server_requests_code_total";
@@ -61,18 +61,11 @@ pub const CLIENT_REQUESTS: &str = "client_requests_code_total";
 /// The name of the client latency histogram.
 pub const CLIENT_SECONDS: &str = "client_requests_seconds";
 
-/// The two metric names a layer records under.
-#[derive(Debug, Clone, Copy)]
-struct Names {
-    requests: &'static str,
-    seconds: &'static str,
-}
-
 /// The service of a [`MetricsLayer`].
 #[derive(Debug, Clone)]
 pub struct Metrics<S> {
     inner: S,
-    names: Names,
+    instruments: Arc<Instruments>,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Metrics<S>
@@ -93,65 +86,27 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let kind = kind_of(&req);
-        // Shared, so the two metrics' labels clone it without copying.
-        let operation = SharedString::from(Arc::<str>::from(operation_of(&req)));
-        let names = self.names;
+        let op = self.instruments.operation(kind, operation_of(&req));
+        let instruments = self.instruments.clone();
         let start = Instant::now();
         let fut = self.inner.call(req);
         Box::pin(async move {
             let result = fut.await;
             let seconds = start.elapsed().as_secs_f64();
-            let (result, code, reason) = match result {
+            match result {
                 Ok(res) => {
                     let (res, err) = read_error(kind, res).await;
-                    let (code, reason) = match err {
-                        None => (res.status().as_u16(), String::new()),
-                        Some(err) => (err.code(), err.reason().to_owned()),
-                    };
-                    (Ok(res), code, reason)
+                    match err {
+                        None => instruments.record(&op, res.status().as_u16(), "", seconds),
+                        Some(err) => instruments.record(&op, err.code(), err.reason(), seconds),
+                    }
+                    Ok(res)
                 }
-                Err(err) => (Err(err), 500, String::new()),
-            };
-            record(names, kind, operation, code, reason, seconds);
-            result
+                Err(err) => {
+                    instruments.record(&op, 500, "", seconds);
+                    Err(err)
+                }
+            }
         })
     }
-}
-
-/// Counts one call and records its latency with the current recorder.
-fn record(
-    names: Names,
-    kind: Kind,
-    operation: SharedString,
-    code: u16,
-    reason: String,
-    seconds: f64,
-) {
-    let kind = Label::new("kind", kind.as_str());
-    let histogram = vec![kind.clone(), Label::new("operation", operation.clone())];
-    metrics::histogram!(names.seconds, histogram).record(seconds);
-    let counter = vec![
-        kind,
-        Label::new("operation", operation),
-        Label::new("code", code_str(code)),
-        Label::new("reason", reason),
-    ];
-    metrics::counter!(names.requests, counter).increment(1);
-}
-
-/// `code` as a label value, without allocating for the common ones.
-fn code_str(code: u16) -> SharedString {
-    let common = match code {
-        200 => "200",
-        400 => "400",
-        401 => "401",
-        403 => "403",
-        404 => "404",
-        429 => "429",
-        500 => "500",
-        503 => "503",
-        504 => "504",
-        _ => return SharedString::from(code.to_string()),
-    };
-    SharedString::const_str(common)
 }
