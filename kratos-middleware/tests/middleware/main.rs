@@ -4,6 +4,7 @@
 
 mod circuitbreaker;
 mod common;
+#[cfg(feature = "jwt")]
 mod jwt;
 mod logging;
 mod matching;
@@ -13,4 +14,5 @@ mod recovery;
 mod retry;
 mod send_sync;
 mod timeout;
+#[cfg(feature = "validate")]
 mod validate;
