@@ -47,6 +47,7 @@
 //! |---|---|---|---|
 //! | [`recovery`] | server | catches panics, logs them with the stack | 500 `UNKNOWN` |
 //! | [`logging`] | both | one `tracing` event per call | — |
+//! | `tracing` | both | one OpenTelemetry span per call, W3C `traceparent` propagation | — |
 //! | [`metadata`] | both | propagates `x-md-global-*` / `x-md-local-*` | — |
 //! | [`timeout`] | both | deadlines, `grpc-timeout` propagation | 504 `TIMEOUT` |
 //! | [`ratelimit`] | server | BBR adaptive limiter or token bucket | 429 `RATELIMIT` |
@@ -69,6 +70,8 @@
 //! |---|---|---|
 //! | `jwt` | yes | `auth::jwt`, with `jsonwebtoken` and its pure-Rust crypto |
 //! | `validate` | yes | `validate`, decoding protobuf (`prost`) and JSON (`serde_json`) |
+//! | `otel` | yes | `tracing`, spans through `opentelemetry`'s global tracer provider |
+//! | `otlp` | no | `tracing::otlp`: the OpenTelemetry SDK exporting over OTLP/gRPC (`opentelemetry-otlp`, tonic) |
 //!
 //! # Structure
 //!
@@ -104,6 +107,9 @@ pub mod ratelimit;
 pub mod recovery;
 pub mod retry;
 pub mod timeout;
+#[cfg(feature = "otel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
+pub mod tracing;
 #[cfg(feature = "validate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "validate")))]
 pub mod validate;
