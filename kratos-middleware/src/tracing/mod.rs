@@ -16,9 +16,22 @@
 //! makes, sees it as `Context::current()`.
 //!
 //! The tracer is `opentelemetry::global::tracer("kratos")`, looked up per
-//! call, so a provider installed after the layer was built is used from the
-//! next call on. Without a provider (or propagator) the layer is a no-op
-//! that still carries an incoming span context through to client calls.
+//! call (a few tens of nanoseconds), so a provider installed after the layer
+//! was built is used from the next call on. Without a provider the layer
+//! records nothing but still carries an incoming span context (if a
+//! propagator extracted one) through to client calls; without a propagator
+//! nothing is extracted or injected. `tracing::otlp` (feature `otlp`)
+//! installs both; otherwise call
+//! [`global::set_tracer_provider`]
+//! and [`global::set_text_map_propagator`]
+//! with the SDK of your choice.
+//!
+//! Cost: a span that does not record gets no attributes, no status and no
+//! end; its context is attached around each poll of the inner call for
+//! propagation only. Measured on a 2-core machine, the layer adds about
+//! 60–90 ns per call without a provider and about 200 ns with an SDK
+//! provider that samples nothing (mostly the SDK's sampling and span ids);
+//! a client also formats and inserts the `traceparent` header.
 //!
 //! # Attributes and status
 //!
@@ -47,21 +60,57 @@
 //!
 //! # Example
 //!
-//! ```
-//! use kratos_middleware::tracing::TracingLayer;
+//! The same layer on both servers:
 //!
-//! # async fn run() {
-//! // Server side: HttpServer::builder().layer(TracingLayer::server()),
-//! // GrpcServer::builder().layer(TracingLayer::server()).
-//! let server = TracingLayer::server();
-//! // Client side: GrpcChannel::builder().layer(TracingLayer::client()).
-//! let client = TracingLayer::client();
-//! # let _ = (server, client);
+//! ```
+//! use axum::routing::get;
+//! use kratos_middleware::tracing::TracingLayer;
+//! use kratos_transport::grpc::GrpcServer;
+//! use kratos_transport::http::HttpServer;
+//!
+//! let http = HttpServer::builder()
+//!     .route("/hello", get(|| async { "hello" }))
+//!     .layer(TracingLayer::server())
+//!     .build();
+//! let grpc = GrpcServer::builder()
+//!     // .add_service(GreeterServer::new(MyGreeter))
+//!     .layer(TracingLayer::server())
+//!     .build();
+//! # let _ = (http, grpc);
+//! ```
+//!
+//! A client call inside a span of the caller's (a handler's calls need no
+//! such wrapping: they already run inside the server span):
+//!
+//! ```no_run
+//! use kratos_middleware::tracing::TracingLayer;
+//! use kratos_transport::grpc::GrpcChannel;
+//! use opentelemetry::trace::{FutureExt, TraceContextExt, Tracer};
+//!
+//! # async fn run() -> Result<(), kratos_core::Error> {
+//! let channel = GrpcChannel::builder()
+//!     .endpoint("grpc://127.0.0.1:9000")
+//!     .layer(TracingLayer::client())
+//!     .connect()
+//!     .await?;
+//! let span = opentelemetry::global::tracer("my-job").start("nightly-sync");
+//! let cx = opentelemetry::Context::current_with_span(span);
+//! async {
+//!     // GreeterClient::new(channel).say_hello(..).await: its span is a
+//!     // child of "nightly-sync", and the server's a child of that.
+//!     # let _ = channel;
+//! }
+//! .with_context(cx.clone())
+//! .await;
+//! cx.span().end();
+//! # Ok(())
 //! # }
 //! ```
 //!
 //! Spans go wherever the global tracer provider sends them; with the `otlp`
 //! feature, `tracing::otlp` installs one exporting over OTLP/gRPC.
+//! Put the server layer outermost (first in a [`Chain`](crate::Chain)) so
+//! that the other middleware runs inside the span.
 
 mod carrier;
 mod future;
@@ -75,7 +124,7 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 use opentelemetry::global;
-use opentelemetry::trace::{FutureExt, TraceContextExt};
+use opentelemetry::trace::{Span as _, TraceContextExt};
 use tower_service::Service;
 
 pub use carrier::{HeaderExtractor, HeaderInjector};
@@ -120,13 +169,27 @@ where
             Side::Client => opentelemetry::Context::current(),
         };
         let span = span::start(self.side, kind, &req, &parent);
-        let otel_cx = parent.with_span(span);
-        if self.side == Side::Client {
+        // The context the call runs in. A span that does not record needs no
+        // status and no end: its span context alone is enough to propagate.
+        // Without a provider there is not even that: a client then runs in
+        // the current context as is.
+        let recording = span.is_recording();
+        let otel_cx = if recording {
+            Some(parent.with_span(span))
+        } else if span.span_context().is_valid() {
+            Some(parent.with_remote_span_context(span.span_context().clone()))
+        } else if self.side == Side::Server {
+            Some(parent)
+        } else {
+            None
+        };
+        if self.side == Side::Client
+            && let Some(otel_cx) = &otel_cx
+        {
             global::get_text_map_propagator(|propagator| {
-                propagator.inject_context(&otel_cx, &mut HeaderInjector(req.headers_mut()))
+                propagator.inject_context(otel_cx, &mut HeaderInjector(req.headers_mut()))
             });
         }
-        let fut = self.inner.call(req).with_context(otel_cx.clone());
-        ResponseFuture::new(fut, otel_cx, kind)
+        ResponseFuture::new(self.inner.call(req), otel_cx, recording, kind)
     }
 }
