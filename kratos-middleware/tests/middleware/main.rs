@@ -9,6 +9,8 @@ mod jwt;
 mod logging;
 mod matching;
 mod metadata;
+#[cfg(feature = "otel")]
+mod otel;
 mod ratelimit;
 mod recovery;
 mod retry;

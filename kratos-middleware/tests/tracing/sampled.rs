@@ -77,7 +77,7 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
     // Three calls inside a parent span.
     let parent = opentelemetry::global::tracer("test").start("parent");
     let parent_cx = opentelemetry::Context::current_with_span(parent);
-    let (grpc_reply, grpc_err, http_reply) = async {
+    let (grpc_reply, grpc_err, http_reply, http_err) = async {
         let ok = greeter
             .say_hello(HelloRequest { name: "ada".into() })
             .await
@@ -94,7 +94,11 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
             .invoke(http::Method::GET, "/hello/bob", &())
             .await
             .expect("hello over http");
-        (ok, err, reply)
+        let http_err = http
+            .invoke::<_, serde_json::Value>(http::Method::GET, "/hello/missing", &())
+            .await
+            .expect_err("not found over http");
+        (ok, err, reply, http_err)
     }
     .with_context(parent_cx.clone())
     .await;
@@ -111,9 +115,26 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
     let res = raw.request(req).await.expect("raw response");
     assert_eq!(res.status(), 200);
 
+    // A call to a port nobody listens on fails in the client's transport.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let dead = GrpcChannel::builder()
+        .endpoint(format!("grpc://{closed}"))
+        .layer(TracingLayer::client())
+        .connect()
+        .await
+        .expect("channel");
+    let dead_err = GreeterClient::new(dead)
+        .say_hello(HelloRequest { name: "ada".into() })
+        .await
+        .expect_err("nobody listens");
+
     crate::flush(&provider).await;
-    // parent + 3 × (client, server) + the raw request's server span
-    let received = collector.wait_for(8).await;
+    // parent + 4 × (client, server) + the raw request's server span + the
+    // dead call's client span
+    let received = collector.wait_for(11).await;
     let grpc_target = servers.grpc.clone();
     servers.stop().await;
     crate::shutdown(provider).await;
@@ -123,7 +144,7 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
         "{received:#?}"
     );
     let spans: Vec<Span> = received.into_iter().map(|r| r.span).collect();
-    assert_eq!(spans.len(), 8, "{spans:#?}");
+    assert_eq!(spans.len(), 11, "{spans:#?}");
 
     // The handler ran inside the server span's context: same trace.
     assert!(
@@ -167,7 +188,9 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
     );
 
     // gRPC, failure: both ends record the kratos error.
-    let client_err = one(&spans, GRPC_OP, SpanKind::Client, is_err);
+    let client_err = one(&spans, GRPC_OP, SpanKind::Client, |s| {
+        is_err(s) && hex(&s.trace_id) == parent_trace
+    });
     let server_err = one(&spans, GRPC_OP, SpanKind::Server, is_err);
     assert_eq!(server_err.parent_span_id, client_err.span_id);
     for span in [client_err, server_err] {
@@ -183,10 +206,10 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
     // by the route template.
     let http_client = one(&spans, "/hello/bob", SpanKind::Client, |_| true);
     let http_server = one(&spans, HTTP_OP, SpanKind::Server, |s| {
-        s.trace_id == http_client.trace_id
+        s.parent_span_id == http_client.span_id
     });
     assert_eq!(hex(&http_client.parent_span_id), parent_span);
-    assert_eq!(http_server.parent_span_id, http_client.span_id);
+    assert_eq!(http_server.trace_id, http_client.trace_id);
     assert_eq!(
         string_attr(&http_server.attributes, "rpc.system").as_deref(),
         Some("http")
@@ -204,6 +227,35 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
         Some(200)
     );
     assert_eq!(status(http_server).0, StatusCode::Ok as i32);
+
+    // HTTP, failure: the status (the message is in the body, not read).
+    assert_eq!(http_err.reason(), "USER_NOT_FOUND");
+    let http_client_err = one(&spans, "/hello/missing", SpanKind::Client, |_| true);
+    let http_server_err = one(&spans, HTTP_OP, SpanKind::Server, |s| {
+        s.parent_span_id == http_client_err.span_id
+    });
+    for span in [http_client_err, http_server_err] {
+        assert_eq!(status(span), (StatusCode::Error as i32, "404 Not Found"));
+        assert_eq!(int_attr(&span.attributes, "kratos.code"), Some(404));
+        assert_eq!(
+            int_attr(&span.attributes, "http.response.status_code"),
+            Some(404)
+        );
+    }
+
+    // A transport failure: the client span alone, with the error. It is
+    // neither a kratos error nor a gRPC status, so it counts as 500, as
+    // `Error::from_error` and logging count it (tonic answers the caller
+    // UNAVAILABLE).
+    assert!(Error::from_status(&dead_err).is_service_unavailable());
+    let dead_span = one(&spans, GRPC_OP, SpanKind::Client, |s| {
+        string_attr(&s.attributes, "server.address") == Some(format!("grpc://{closed}"))
+    });
+    let (code, message) = status(dead_span);
+    assert_eq!(code, StatusCode::Error as i32, "{dead_span:#?}");
+    assert!(!message.is_empty(), "{dead_span:#?}");
+    assert_eq!(int_attr(&dead_span.attributes, "kratos.code"), Some(500));
+    assert_eq!(hex(&dead_span.parent_span_id), "", "a root span");
 
     // The hand-written traceparent is continued.
     let remote = one(&spans, HTTP_OP, SpanKind::Server, |s| {
