@@ -47,6 +47,7 @@
 //! |---|---|---|---|
 //! | [`recovery`] | server | catches panics, logs them with the stack | 500 `UNKNOWN` |
 //! | [`logging`] | both | one `tracing` event per call | — |
+//! | `tracing` | both | one OpenTelemetry span per call, W3C `traceparent` propagation | — |
 //! | [`metadata`] | both | propagates `x-md-global-*` / `x-md-local-*` | — |
 //! | `metrics` | both | request counter and latency histogram (Go Kratos names) | — |
 //! | [`timeout`] | both | deadlines, `grpc-timeout` propagation | 504 `TIMEOUT` |
@@ -72,6 +73,8 @@
 //! | `metrics` | yes | `metrics`, recording through the `metrics` facade |
 //! | `prometheus` | no | `metrics::prometheus`, a Prometheus recorder for a `/metrics` route |
 //! | `validate` | yes | `validate`, decoding protobuf (`prost`) and JSON (`serde_json`) |
+//! | `otel` | yes | `tracing`, spans through `opentelemetry`'s global tracer provider |
+//! | `otlp` | no | `tracing::otlp`: the OpenTelemetry SDK exporting over OTLP/gRPC (`opentelemetry-otlp`, tonic) |
 //!
 //! # Structure
 //!
@@ -110,6 +113,9 @@ pub mod ratelimit;
 pub mod recovery;
 pub mod retry;
 pub mod timeout;
+#[cfg(feature = "otel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
+pub mod tracing;
 #[cfg(feature = "validate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "validate")))]
 pub mod validate;

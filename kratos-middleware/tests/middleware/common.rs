@@ -48,6 +48,7 @@ pub async fn greet(name: &str, ext: &http::Extensions) -> Result<String, Error> 
             let left = d.saturating_duration_since(tokio::time::Instant::now());
             Ok(format!("within2s={}", left <= Duration::from_secs(2)))
         }
+        #[cfg(feature = "jwt")]
         "claims" => Ok(ext
             .get::<crate::jwt::Claims>()
             .map(|c| c.sub.clone())

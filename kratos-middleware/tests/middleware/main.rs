@@ -4,13 +4,17 @@
 
 mod circuitbreaker;
 mod common;
+#[cfg(feature = "jwt")]
 mod jwt;
 mod logging;
 mod matching;
 mod metadata;
+#[cfg(feature = "otel")]
+mod otel;
 mod ratelimit;
 mod recovery;
 mod retry;
 mod send_sync;
 mod timeout;
+#[cfg(feature = "validate")]
 mod validate;

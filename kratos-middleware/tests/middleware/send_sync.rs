@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::routing::Route;
+#[cfg(feature = "jwt")]
 use kratos_middleware::auth::jwt::{JwtClientLayer, JwtLayer};
 use kratos_middleware::circuitbreaker::CircuitBreakerLayer;
 use kratos_middleware::logging::LoggingLayer;
@@ -14,6 +15,9 @@ use kratos_middleware::ratelimit::RateLimitLayer;
 use kratos_middleware::recovery::RecoveryLayer;
 use kratos_middleware::retry::RetryLayer;
 use kratos_middleware::timeout::TimeoutLayer;
+#[cfg(feature = "otel")]
+use kratos_middleware::tracing::TracingLayer;
+#[cfg(feature = "validate")]
 use kratos_middleware::validate::ValidateLayer;
 use kratos_middleware::{Matcher, Next, Request, from_fn, server_defaults, when};
 use tower_layer::Layer;
@@ -40,9 +44,16 @@ fn layers_services_and_futures_are_send_and_sync() {
     future_is_send(RateLimitLayer::token_bucket(1.0, 1));
     future_is_send(CircuitBreakerLayer::new());
     future_is_send(RetryLayer::new());
+    #[cfg(feature = "jwt")]
     future_is_send(JwtLayer::<crate::jwt::Claims>::hs256(b"k"));
+    #[cfg(feature = "jwt")]
     future_is_send(JwtClientLayer::token("t"));
+    #[cfg(feature = "validate")]
     future_is_send(ValidateLayer::new());
+    #[cfg(feature = "otel")]
+    future_is_send(TracingLayer::server());
+    #[cfg(feature = "otel")]
+    future_is_send(TracingLayer::client());
     future_is_send(server_defaults());
     future_is_send(when(
         Matcher::prefix("/a"),

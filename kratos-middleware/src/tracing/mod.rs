@@ -1,0 +1,195 @@
+//! Tracing: one OpenTelemetry span per call, as Go Kratos's
+//! `middleware/tracing`, on both transports, server and client side.
+//!
+//! [`TracingLayer::server()`] extracts the caller's span context from the
+//! request headers with the global text-map propagator
+//! ([`opentelemetry::global::set_text_map_propagator`]) and starts a
+//! [`SpanKind::Server`](opentelemetry::trace::SpanKind::Server) span under
+//! it. [`TracingLayer::client()`] starts a
+//! [`SpanKind::Client`](opentelemetry::trace::SpanKind::Client) span under
+//! [`Context::current()`](opentelemetry::Context::current) and injects it
+//! into the outgoing headers with the same propagator, so a W3C
+//! `traceparent` travels over HTTP and gRPC alike. The span is named by the
+//! operation (`/helloworld.v1.Greeter/SayHello`, or the HTTP route template
+//! `/v1/users/{id}`) and the inner service runs inside its
+//! [`Context`](opentelemetry::Context): a handler, and any client call it
+//! makes, sees it as `Context::current()`.
+//!
+//! The tracer is `opentelemetry::global::tracer("kratos")`, looked up per
+//! call (a few tens of nanoseconds), so a provider installed after the layer
+//! was built is used from the next call on. Without a provider the layer
+//! records nothing but still carries an incoming span context (if a
+//! propagator extracted one) through to client calls; without a propagator
+//! nothing is extracted or injected. `tracing::otlp` (feature `otlp`)
+//! installs both; otherwise call
+//! [`global::set_tracer_provider`]
+//! and [`global::set_text_map_propagator`]
+//! with the SDK of your choice.
+//!
+//! Cost: a span that does not record gets no attributes, no status and no
+//! end; its context is attached around each poll of the inner call for
+//! propagation only. Measured on a 2-core machine, the layer adds about
+//! 60–90 ns per call without a provider and about 200 ns with an SDK
+//! provider that samples nothing (mostly the SDK's sampling and span ids);
+//! a client also formats and inserts the `traceparent` header.
+//!
+//! # Attributes and status
+//!
+//! Only spans that record (are sampled) get attributes, so with sampling
+//! off the layer builds no attribute strings:
+//!
+//! | attribute | when |
+//! |---|---|
+//! | `rpc.system` | always: `grpc` or `http` |
+//! | `rpc.service`, `rpc.method` | gRPC: `helloworld.v1.Greeter`, `SayHello` |
+//! | `http.request.method`, `http.route` | HTTP: `GET`, the operation |
+//! | `http.response.status_code` | HTTP, when the response arrives |
+//! | `server.address` | client: the transport's target, else the URI authority |
+//! | `kratos.code`, `kratos.reason` | on error: the kratos code and reason (if any) |
+//!
+//! A call fails when the inner service returns `Err`, when a gRPC response
+//! carries a `grpc-status` other than OK, or when an HTTP response has a
+//! status of 400 and above. Its span gets status `Error` with the kratos
+//! message (the gRPC `grpc-message`; for HTTP, whose message lives in the
+//! body and is not read, the status line). Other calls end with status `Ok`,
+//! as in Go Kratos.
+//!
+//! The span ends when the response head arrives: for a stream, that is when
+//! it starts, not when it ends (as [`logging`](crate::logging) does). A call
+//! dropped before its response ends its span unfinished (no status).
+//!
+//! # Example
+//!
+//! The same layer on both servers:
+//!
+//! ```
+//! use axum::routing::get;
+//! use kratos_middleware::tracing::TracingLayer;
+//! use kratos_transport::grpc::GrpcServer;
+//! use kratos_transport::http::HttpServer;
+//!
+//! let http = HttpServer::builder()
+//!     .route("/hello", get(|| async { "hello" }))
+//!     .layer(TracingLayer::server())
+//!     .build();
+//! let grpc = GrpcServer::builder()
+//!     // .add_service(GreeterServer::new(MyGreeter))
+//!     .layer(TracingLayer::server())
+//!     .build();
+//! # let _ = (http, grpc);
+//! ```
+//!
+//! A client call inside a span of the caller's (a handler's calls need no
+//! such wrapping: they already run inside the server span):
+//!
+//! ```no_run
+//! use kratos_middleware::tracing::TracingLayer;
+//! use kratos_transport::grpc::GrpcChannel;
+//! use opentelemetry::trace::{FutureExt, TraceContextExt, Tracer};
+//!
+//! # async fn run() -> Result<(), kratos_core::Error> {
+//! let channel = GrpcChannel::builder()
+//!     .endpoint("grpc://127.0.0.1:9000")
+//!     .layer(TracingLayer::client())
+//!     .connect()
+//!     .await?;
+//! let span = opentelemetry::global::tracer("my-job").start("nightly-sync");
+//! let cx = opentelemetry::Context::current_with_span(span);
+//! async {
+//!     // GreeterClient::new(channel).say_hello(..).await: its span is a
+//!     // child of "nightly-sync", and the server's a child of that.
+//!     # let _ = channel;
+//! }
+//! .with_context(cx.clone())
+//! .await;
+//! cx.span().end();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Spans go wherever the global tracer provider sends them; with the `otlp`
+//! feature, `tracing::otlp` installs one exporting over OTLP/gRPC.
+//! Put the server layer outermost (first in a [`Chain`](crate::Chain)) so
+//! that the other middleware runs inside the span.
+
+mod carrier;
+mod future;
+mod layer;
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub mod otlp;
+mod span;
+
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use opentelemetry::global;
+use opentelemetry::trace::{Span as _, TraceContextExt};
+use tower_service::Service;
+
+pub use carrier::{HeaderExtractor, HeaderInjector};
+pub use future::ResponseFuture;
+pub use layer::TracingLayer;
+
+use crate::util::kind_of;
+
+/// Which end of a call a [`TracingLayer`] traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Server,
+    Client,
+}
+
+/// The service of a [`TracingLayer`].
+#[derive(Debug, Clone)]
+pub struct Tracing<S> {
+    inner: S,
+    side: Side,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Tracing<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Error: std::fmt::Display + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let kind = kind_of(&req);
+        let parent = match self.side {
+            Side::Server => global::get_text_map_propagator(|propagator| {
+                propagator.extract(&HeaderExtractor(req.headers()))
+            }),
+            Side::Client => opentelemetry::Context::current(),
+        };
+        let span = span::start(self.side, kind, &req, &parent);
+        // The context the call runs in. A span that does not record needs no
+        // status and no end: its span context alone is enough to propagate.
+        // Without a provider there is not even that: a client then runs in
+        // the current context as is.
+        let recording = span.is_recording();
+        let otel_cx = if recording {
+            Some(parent.with_span(span))
+        } else if span.span_context().is_valid() {
+            Some(parent.with_remote_span_context(span.span_context().clone()))
+        } else if self.side == Side::Server {
+            Some(parent)
+        } else {
+            None
+        };
+        if self.side == Side::Client
+            && let Some(otel_cx) = &otel_cx
+        {
+            global::get_text_map_propagator(|propagator| {
+                propagator.inject_context(otel_cx, &mut HeaderInjector(req.headers_mut()))
+            });
+        }
+        ResponseFuture::new(self.inner.call(req), otel_cx, recording, kind)
+    }
+}
