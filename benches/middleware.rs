@@ -5,9 +5,10 @@
 //! An axum router with one trivial route is called in process (no sockets,
 //! so the figures are the middleware's own cost), with the transport info the
 //! servers insert, bare, behind `kratos::middleware::server_defaults()`
-//! (recovery, metrics, metadata, a 1 s timeout; logging off) with no metrics
-//! recorder, and then with the Prometheus recorder installed, for an HTTP and
-//! a gRPC-kind request; and the metrics layer alone, recording.
+//! (recovery, tracing, metrics, metadata, a 1 s timeout; logging off) with no
+//! metrics recorder and no tracer provider, and then with the Prometheus
+//! recorder and an SDK tracer provider that samples nothing, for an HTTP and
+//! a gRPC-kind request; and the metrics and tracing layers alone.
 
 use std::hint::black_box;
 
@@ -17,7 +18,10 @@ use axum::routing::post;
 use criterion::{Criterion, criterion_group, criterion_main};
 use kratos::middleware::metrics::MetricsLayer;
 use kratos::middleware::metrics::prometheus::Prometheus;
+use kratos::middleware::tracing::TracingLayer;
 use kratos::{Kind, TransportInfo};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tonic::codegen::Service;
 
 fn request(kind: Kind) -> http::Request<Body> {
@@ -67,13 +71,22 @@ fn bench(c: &mut Criterion) {
         });
     }
     let _prometheus = Prometheus::install().expect("the only recorder");
+    let provider = SdkTracerProvider::builder()
+        .with_sampler(Sampler::AlwaysOff)
+        .build();
+    opentelemetry::global::set_tracer_provider(provider);
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let mut metrics = route().layer(MetricsLayer::server());
+    let mut tracing = route().layer(TracingLayer::server());
     for (name, kind) in [("http", Kind::Http), ("grpc", Kind::Grpc)] {
-        group.bench_function(format!("{name}/defaults, prometheus"), |b| {
+        group.bench_function(format!("{name}/defaults, observed"), |b| {
             b.iter(|| black_box(call(&rt, &mut chained, kind)))
         });
         group.bench_function(format!("{name}/metrics only, prometheus"), |b| {
             b.iter(|| black_box(call(&rt, &mut metrics, kind)))
+        });
+        group.bench_function(format!("{name}/tracing only, sampling off"), |b| {
+            b.iter(|| black_box(call(&rt, &mut tracing, kind)))
         });
     }
     group.finish();

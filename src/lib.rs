@@ -27,7 +27,8 @@
 //!
 //! By default everything builds on a bare machine: both transports, the
 //! in-memory registry, file/env/memory config, all middleware (request
-//! metrics through the `metrics` facade included). Backends are opt-in:
+//! metrics through the `metrics` facade and OpenTelemetry spans through the
+//! global tracer provider included). Backends are opt-in:
 //!
 //! | feature | enables |
 //! |---|---|
@@ -36,6 +37,7 @@
 //! | `apollo` | Apollo config source |
 //! | `nacos` | Nacos config source |
 //! | `prometheus` | `middleware::metrics::prometheus`, a recorder rendered for a `/metrics` route |
+//! | `otlp` | `middleware::tracing::otlp`, span export to an OpenTelemetry collector over OTLP/gRPC |
 //!
 //! # Structure
 //!

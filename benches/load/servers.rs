@@ -11,6 +11,8 @@ use kratos::middleware::{ServerDefaults, server_defaults};
 use kratos::{AppInfo, Server, ServerContext};
 use kratos_examples_api::helloworld::v1::greeter_server::{Greeter, GreeterServer};
 use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tonic::{Request, Response, Status};
 use tower::layer::util::Identity;
 use tower::util::{Either, option_layer};
@@ -151,8 +153,16 @@ pub fn serve(target: Target) {
                 axum::serve(listener, router).await.unwrap();
             }
             Target::KratosGrpc | Target::KratosHttp | Target::KratosGrpc3 => {
-                // The chain's metrics are recorded for real, as in production.
-                let _prometheus = chain_enabled().then(|| Prometheus::install().unwrap());
+                // The chain's metrics are recorded for real, as in production,
+                // and its spans go to an SDK tracer provider sampling nothing.
+                let _observability = chain_enabled().then(|| {
+                    let provider = SdkTracerProvider::builder()
+                        .with_sampler(Sampler::AlwaysOff)
+                        .build();
+                    opentelemetry::global::set_tracer_provider(provider.clone());
+                    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+                    (Prometheus::install().unwrap(), provider)
+                });
                 let servers: Vec<Box<dyn Server>> = match target {
                     Target::KratosHttp => vec![Box::new(
                         HttpServer::builder()

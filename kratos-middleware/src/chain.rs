@@ -54,8 +54,30 @@ impl<S, L: Layer<S>> Layer<S> for Chain<L> {
 
 /// The type of [`server_defaults`].
 pub type ServerDefaults = Chain<
-    Stack<TimeoutLayer, Stack<MetadataLayer, Stack<MetricsLayer, Stack<RecoveryLayer, Identity>>>>,
+    Stack<
+        TimeoutLayer,
+        Stack<
+            MetadataLayer,
+            Stack<MetricsLayer, Stack<TracingLayer, Stack<RecoveryLayer, Identity>>>,
+        >,
+    >,
 >;
+
+/// The tracing layer of the default chain: [`crate::tracing::TracingLayer`]
+/// with the `otel` feature, else nothing.
+#[cfg(feature = "otel")]
+type TracingLayer = crate::tracing::TracingLayer;
+#[cfg(not(feature = "otel"))]
+type TracingLayer = Identity;
+
+#[cfg(feature = "otel")]
+fn server_tracing() -> TracingLayer {
+    TracingLayer::server()
+}
+#[cfg(not(feature = "otel"))]
+fn server_tracing() -> TracingLayer {
+    Identity::new()
+}
 
 /// The metrics layer of the default chain: [`crate::metrics::MetricsLayer`]
 /// with the `metrics` feature, else nothing.
@@ -73,14 +95,16 @@ fn server_metrics() -> MetricsLayer {
     Identity::new()
 }
 
-/// The default server chain: recovery, request metrics (with the `metrics`
-/// feature; no-ops until a recorder is installed), metadata (`x-md-*`
-/// headers to the handler and onward calls) and a 1 s timeout, outermost
-/// first. Add [`LoggingLayer::server`](crate::logging::LoggingLayer::server)
+/// The default server chain, outermost first: recovery, a tracing span
+/// (with the `otel` feature; records only once a tracer provider is
+/// installed), request metrics (with the `metrics` feature; no-ops until a
+/// recorder is installed), metadata (`x-md-*` headers to the handler and
+/// onward calls) and a 1 s timeout. Add [`LoggingLayer::server`](crate::logging::LoggingLayer::server)
 /// to log each request.
 pub fn server_defaults() -> ServerDefaults {
     Chain::new()
         .with(RecoveryLayer::new())
+        .with(server_tracing())
         .with(server_metrics())
         .with(MetadataLayer::server())
         .with(TimeoutLayer::new(Duration::from_secs(1)))

@@ -37,7 +37,7 @@
 //! # Chains and matching
 //!
 //! [`Chain`] lists layers outermost first; [`server_defaults`] is recovery,
-//! request metrics, metadata and a 1 s timeout. [`when`] binds a layer to the operations a
+//! tracing, request metrics, metadata and a 1 s timeout. [`when`] binds a layer to the operations a
 //! [`Matcher`] selects: exact, prefix, regex (compiled once), a predicate,
 //! and their negation and combinations.
 //!
