@@ -155,7 +155,9 @@ pub fn serve(target: Target) {
             Target::KratosGrpc | Target::KratosHttp | Target::KratosGrpc3 => {
                 // The chain's metrics are recorded for real, as in production,
                 // and its spans go to an SDK tracer provider sampling nothing.
-                let _observability = chain_enabled().then(|| {
+                let _observability = (chain_enabled()
+                    && std::env::var("LOAD_OBSERVE").as_deref() != Ok("off"))
+                .then(|| {
                     let provider = SdkTracerProvider::builder()
                         .with_sampler(Sampler::AlwaysOff)
                         .build();

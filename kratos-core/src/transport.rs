@@ -62,8 +62,16 @@ impl fmt::Display for Kind {
 #[derive(Debug, Clone)]
 pub struct TransportInfo {
     kind: Kind,
-    operation: Arc<str>,
+    operation: Operation,
     endpoint: Arc<str>,
+}
+
+/// Where the operation's text lives.
+#[derive(Debug, Clone)]
+enum Operation {
+    Shared(Arc<str>),
+    /// The request's own path (a gRPC method), shared without copying.
+    Path(http::uri::PathAndQuery),
 }
 
 impl TransportInfo {
@@ -71,8 +79,39 @@ impl TransportInfo {
     pub fn new(kind: Kind, operation: impl Into<Arc<str>>, endpoint: impl Into<Arc<str>>) -> Self {
         Self {
             kind,
-            operation: operation.into(),
+            operation: Operation::Shared(operation.into()),
             endpoint: endpoint.into(),
+        }
+    }
+
+    /// Transport info whose operation is the path of `path`, e.g. a gRPC
+    /// request's `/pkg.Service/Method`: the request's bytes are shared, not
+    /// copied, so the transports build it for every call without allocating.
+    ///
+    /// ```
+    /// use kratos_core::{Kind, TransportInfo};
+    ///
+    /// let path = http::uri::PathAndQuery::from_static("/helloworld.Greeter/SayHello");
+    /// let info = TransportInfo::from_path(Kind::Grpc, path, "grpc://127.0.0.1:9000");
+    /// assert_eq!(info.operation(), "/helloworld.Greeter/SayHello");
+    /// ```
+    pub fn from_path(
+        kind: Kind,
+        path: http::uri::PathAndQuery,
+        endpoint: impl Into<Arc<str>>,
+    ) -> Self {
+        Self {
+            kind,
+            operation: Operation::Path(path),
+            endpoint: endpoint.into(),
+        }
+    }
+
+    /// Transport info for `req`, its operation being the request's path.
+    pub fn for_path<B>(kind: Kind, req: &http::Request<B>, endpoint: impl Into<Arc<str>>) -> Self {
+        match req.uri().path_and_query() {
+            Some(path) => Self::from_path(kind, path.clone(), endpoint),
+            None => Self::new(kind, req.uri().path(), endpoint),
         }
     }
 
@@ -88,7 +127,10 @@ impl TransportInfo {
 
     /// The operation: the gRPC full method or the HTTP route template.
     pub fn operation(&self) -> &str {
-        &self.operation
+        match &self.operation {
+            Operation::Shared(operation) => operation,
+            Operation::Path(path) => path.path(),
+        }
     }
 
     /// The server's endpoint (server side) or the target (client side).

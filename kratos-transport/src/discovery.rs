@@ -254,8 +254,7 @@ where
     }
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
-        let info =
-            kratos_core::TransportInfo::new(self.kind, req.uri().path(), self.target.clone());
+        let info = kratos_core::TransportInfo::for_path(self.kind, &req, self.target.clone());
         req.extensions_mut().insert(info);
         self.inner.call(req)
     }

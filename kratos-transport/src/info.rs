@@ -64,15 +64,16 @@ where
     }
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
-        let operation: Arc<str> = match (self.layer.kind, req.extensions().get::<MatchedPath>()) {
+        let (kind, endpoint) = (self.layer.kind, self.layer.endpoint.clone());
+        let info = match (kind, req.extensions().get::<MatchedPath>()) {
             // Routes generated from a `.proto` record the gRPC method.
             (Kind::Http, Some(matched)) => {
-                crate::http::codegen::operation_for(req.method(), matched.as_str())
-                    .unwrap_or_else(|| matched.as_str().into())
+                let operation = crate::http::codegen::operation_for(req.method(), matched.as_str())
+                    .unwrap_or_else(|| matched.as_str().into());
+                TransportInfo::new(kind, operation, endpoint)
             }
-            _ => req.uri().path().into(),
+            _ => TransportInfo::for_path(kind, &req, endpoint),
         };
-        let info = TransportInfo::new(self.layer.kind, operation, self.layer.endpoint.clone());
         req.extensions_mut().insert(info);
         req.extensions_mut().insert(self.layer.app.clone());
         self.inner.call(req)

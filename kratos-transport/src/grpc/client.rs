@@ -216,6 +216,8 @@ impl GrpcChannelBuilder {
             conns,
             target: target.clone(),
             timeout: options.timeout,
+            grpc_timeout: http::HeaderValue::from_str(&format!("{}m", options.timeout.as_millis()))
+                .ok(),
         };
         let service = self
             .layers
@@ -266,6 +268,9 @@ struct PickService {
     conns: Arc<ArcSwap<HashMap<String, Channel>>>,
     target: Arc<str>,
     timeout: Duration,
+    /// `timeout` as a `grpc-timeout` header value, sent unless the call
+    /// already carries one.
+    grpc_timeout: Option<http::HeaderValue>,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -298,10 +303,10 @@ impl Service<http::Request<Body>> for PickService {
             .or_else(|| node_channel(node.address(), self.timeout));
         let timeout = self.timeout;
         let target = self.target.clone();
-        if !req.headers().contains_key("grpc-timeout")
-            && let Ok(value) = http::HeaderValue::from_str(&format!("{}m", timeout.as_millis()))
+        if let Some(value) = &self.grpc_timeout
+            && !req.headers().contains_key("grpc-timeout")
         {
-            req.headers_mut().insert("grpc-timeout", value);
+            req.headers_mut().insert("grpc-timeout", value.clone());
         }
         Box::pin(async move {
             let Some(channel) = channel else {
