@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use axum::routing::post;
+use axum::serve::ListenerExt;
 use kratos::grpc::GrpcServer;
 use kratos::http::{HttpServer, Json};
 use kratos::middleware::metrics::prometheus::Prometheus;
@@ -138,11 +139,15 @@ pub fn serve(target: Target) {
         let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
         match target {
             Target::RawTonic => {
-                let listener = tokio::net::TcpListener::bind(any_port).await.unwrap();
-                println!("PORT {}", listener.local_addr().unwrap().port());
+                // TCP_NODELAY on, as `Server::serve(addr)` and kratos set it
+                // (an incoming stream of our own would leave Nagle on).
+                let incoming = tonic::transport::server::TcpIncoming::bind(any_port)
+                    .unwrap()
+                    .with_nodelay(Some(true));
+                println!("PORT {}", incoming.local_addr().unwrap().port());
                 tonic::transport::Server::builder()
                     .add_service(GreeterServer::new(Hello))
-                    .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+                    .serve_with_incoming(incoming)
                     .await
                     .unwrap();
             }
@@ -150,6 +155,10 @@ pub fn serve(target: Target) {
                 let listener = tokio::net::TcpListener::bind(any_port).await.unwrap();
                 println!("PORT {}", listener.local_addr().unwrap().port());
                 let router = axum::Router::new().route("/hello", post(raw_hello));
+                // TCP_NODELAY on, as kratos sets it (axum::serve leaves Nagle on).
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
                 axum::serve(listener, router).await.unwrap();
             }
             Target::KratosGrpc | Target::KratosHttp | Target::KratosGrpc3 => {

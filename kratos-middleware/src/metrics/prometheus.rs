@@ -3,7 +3,7 @@
 //!
 //! [`Prometheus::install`] installs the process-wide recorder once, with
 //! Go Kratos's latency buckets for the `*_requests_seconds` histograms and a
-//! background thread that drains histogram samples every 5 s (so memory stays
+//! background thread that drains histogram samples every second (so memory stays
 //! bounded between scrapes).
 //!
 //! ```no_run
@@ -25,7 +25,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 pub const BUCKETS: [f64; 8] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
 /// How often histogram samples are drained into their buckets.
-const UPKEEP: Duration = Duration::from_secs(5);
+const UPKEEP: Duration = Duration::from_secs(1);
 
 /// The installed Prometheus recorder; cheap to clone.
 #[derive(Debug, Clone)]
