@@ -4,18 +4,25 @@
 //! Run with `cargo bench --bench load` (about 4 minutes), or quicker:
 //! `cargo bench --bench load -- --quick`. Options: `--duration SECS`
 //! (measured window, default 5), `--warmup SECS` (default 1), `--rounds N`
-//! (default 3), `--concurrency 1,16,64`, `--only grpc|http|go|discovery`.
+//! (default 3), `--concurrency 1,16,64`, `--only grpc|http|go|discovery|startup`.
+//! Last, it times the release `helloworld` example from exec to ready and
+//! reads its idle memory (build it first: `cargo build --release --example
+//! helloworld`).
 //!
 //! Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); the
 //! load client runs here, pinned to CPU 1. Runs alternate raw, kratos, raw,
 //! kratos... so machine drift hits both. Every reply's status is checked.
-//! `LOAD_CHAIN=none` runs the kratos servers without their middleware chain;
+//! The kratos servers run the default chain with a Prometheus recorder and a
+//! tracer provider sampling nothing installed; `LOAD_OBSERVE=off` installs
+//! neither (metrics and tracing layers idle), `LOAD_CHAIN=none` runs the
+//! kratos servers without their middleware chain;
 //! `LOAD_WRAP="valgrind --tool=callgrind"` runs each server under a profiler.
 
 mod client;
 mod proc_stats;
 mod report;
 mod servers;
+mod startup;
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -127,7 +134,24 @@ async fn run(options: Options) {
             }
         }
     }
-    println!("{}", report.render(&pairs));
+    if !pairs.is_empty() {
+        println!("{}", report.render(&pairs));
+    }
+    if options.only.as_deref().is_none_or(|only| only == "startup")
+        && let Some(s) = startup::measure(5).await
+    {
+        println!(
+            "helloworld (release), {} runs: ready {:.1} ms after exec (min {:.1}, max {:.1}); \
+             idle RSS {:.1} MiB (min {:.1}, max {:.1})",
+            s.runs,
+            s.ready_ms.0,
+            s.ready_ms.1,
+            s.ready_ms.2,
+            s.idle_rss_mib.0,
+            s.idle_rss_mib.1,
+            s.idle_rss_mib.2
+        );
+    }
 }
 
 async fn measure(target: Target, concurrency: usize, options: &Options) -> Measurement {
