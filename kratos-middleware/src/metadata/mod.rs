@@ -89,6 +89,15 @@ where
                         md.add(name, value);
                     }
                 }
+                if md.is_empty() {
+                    // Nothing to propagate: no task-local scope to enter on
+                    // every poll (onward calls see no incoming metadata
+                    // either way).
+                    req.extensions_mut().insert(md);
+                    return ResponseFuture::Plain {
+                        fut: self.inner.call(req),
+                    };
+                }
                 req.extensions_mut().insert(md.clone());
                 ResponseFuture::Scoped {
                     fut: INCOMING.scope(Arc::new(md), self.inner.call(req)),
@@ -136,7 +145,7 @@ pin_project_lite::pin_project! {
     pub enum ResponseFuture<F> {
         /// A server call, run with its incoming metadata.
         Scoped { #[pin] fut: TaskLocalFuture<Arc<Metadata>, F> },
-        /// A client call.
+        /// A client call, or a server call without metadata.
         Plain { #[pin] fut: F },
     }
 }
