@@ -9,8 +9,60 @@ mod sampled;
 mod servers;
 mod unsampled;
 
+use kratos_middleware::tracing::TracingLayer;
+use kratos_middleware::tracing::otlp::{Otlp, Sampler, SdkTracerProvider};
+use kratos_transport::grpc::GrpcChannel;
+use kratos_transport::http::HttpClient;
+
+use crate::collector::Collector;
+use crate::servers::Servers;
+
 /// Held by a test while it owns the global tracer provider.
-pub static GLOBALS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static GLOBALS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// One test's world: the global tracer provider, sampling with a given
+/// sampler and exporting to an in-process collector; both servers; a gRPC
+/// channel and an HTTP client to them carrying the client layer.
+pub struct Traced {
+    /// The test owns the globals while this lives.
+    pub guard: tokio::sync::MutexGuard<'static, ()>,
+    pub collector: Collector,
+    pub provider: SdkTracerProvider,
+    pub servers: Servers,
+    pub channel: GrpcChannel,
+    pub http: HttpClient,
+}
+
+/// Sets up a [`Traced`] world sampling with `sampler`.
+pub async fn traced(sampler: Sampler) -> Traced {
+    let guard = GLOBALS.lock().await;
+    let (collector, endpoint) = Collector::start().await;
+    let provider = Otlp::new(endpoint, "tracing-test")
+        .sampler(sampler)
+        .install()
+        .expect("installed");
+    let servers = Servers::start().await;
+    let channel = GrpcChannel::builder()
+        .endpoint(servers.grpc.clone())
+        .layer(TracingLayer::client())
+        .connect()
+        .await
+        .expect("channel");
+    let http = HttpClient::builder()
+        .endpoint(servers.http.clone())
+        .layer(TracingLayer::client())
+        .connect()
+        .await
+        .expect("client");
+    Traced {
+        guard,
+        collector,
+        provider,
+        servers,
+        channel,
+        http,
+    }
+}
 
 /// Flushes every finished span to the collector (blocking, so off the
 /// runtime's workers).

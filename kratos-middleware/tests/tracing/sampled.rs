@@ -10,16 +10,15 @@ use kratos_core::Error;
 use kratos_examples_api::helloworld::v1::HelloRequest;
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
 use kratos_middleware::tracing::TracingLayer;
-use kratos_middleware::tracing::otlp::{Otlp, Sampler};
+use kratos_middleware::tracing::otlp::Sampler;
 use kratos_transport::grpc::GrpcChannel;
-use kratos_transport::http::HttpClient;
 use opentelemetry::trace::{FutureExt, TraceContextExt, Tracer};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 
-use crate::collector::{Collector, int_attr, string_attr};
-use crate::servers::{Servers, message};
+use crate::collector::{int_attr, string_attr};
+use crate::servers::message;
 
 const GRPC_OP: &str = "/helloworld.v1.Greeter/SayHello";
 const HTTP_OP: &str = "/hello/{name}";
@@ -52,27 +51,16 @@ fn one<'a>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
-    let _globals = crate::GLOBALS.lock().await;
-    let (collector, endpoint) = Collector::start().await;
-    let provider = Otlp::new(endpoint, "tracing-test")
-        .sampler(Sampler::AlwaysOn)
-        .install()
-        .expect("installed");
-    let servers = Servers::start().await;
+    let crate::Traced {
+        guard: _globals,
+        collector,
+        provider,
+        servers,
+        channel,
+        http,
+    } = crate::traced(Sampler::AlwaysOn).await;
 
-    let channel = GrpcChannel::builder()
-        .endpoint(servers.grpc.clone())
-        .layer(TracingLayer::client())
-        .connect()
-        .await
-        .expect("channel");
     let mut greeter = GreeterClient::new(channel);
-    let http = HttpClient::builder()
-        .endpoint(servers.http.clone())
-        .layer(TracingLayer::client())
-        .connect()
-        .await
-        .expect("client");
 
     // Three calls inside a parent span.
     let parent = opentelemetry::global::tracer("test").start("parent");

@@ -3,13 +3,9 @@
 
 use kratos_examples_api::helloworld::v1::HelloRequest;
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
-use kratos_middleware::tracing::TracingLayer;
-use kratos_middleware::tracing::otlp::{Otlp, Sampler};
-use kratos_transport::grpc::GrpcChannel;
-use kratos_transport::http::HttpClient;
+use kratos_middleware::tracing::otlp::Sampler;
 
-use crate::collector::Collector;
-use crate::servers::{Servers, message};
+use crate::servers::message;
 
 /// `trace=<id> sampled=false traceparent=00-<id>-<span>-00`, the same id twice.
 fn assert_unsampled_propagation(reply: &str) {
@@ -30,20 +26,15 @@ fn assert_unsampled_propagation(reply: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sampling_off_exports_nothing_but_still_propagates() {
-    let _globals = crate::GLOBALS.lock().await;
-    let (collector, endpoint) = Collector::start().await;
-    let provider = Otlp::new(endpoint, "tracing-test")
-        .sampler(Sampler::AlwaysOff)
-        .install()
-        .expect("installed");
-    let servers = Servers::start().await;
+    let crate::Traced {
+        guard: _globals,
+        collector,
+        provider,
+        servers,
+        channel,
+        http,
+    } = crate::traced(Sampler::AlwaysOff).await;
 
-    let channel = GrpcChannel::builder()
-        .endpoint(servers.grpc.clone())
-        .layer(TracingLayer::client())
-        .connect()
-        .await
-        .expect("channel");
     let reply = GreeterClient::new(channel)
         .say_hello(HelloRequest { name: "ada".into() })
         .await
@@ -52,12 +43,6 @@ async fn sampling_off_exports_nothing_but_still_propagates() {
         .message;
     assert_unsampled_propagation(&reply);
 
-    let http = HttpClient::builder()
-        .endpoint(servers.http.clone())
-        .layer(TracingLayer::client())
-        .connect()
-        .await
-        .expect("client");
     let reply: serde_json::Value = http
         .invoke(http::Method::GET, "/hello/bob", &())
         .await
