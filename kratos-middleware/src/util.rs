@@ -93,15 +93,20 @@ where
 /// The largest error body read to find its reason.
 const MAX_ERROR_BODY: u64 = 64 * 1024;
 
-/// The error `res` carries, reading a small Kratos JSON error body for its
-/// reason; the response is handed back intact.
-pub(crate) async fn read_error<B>(kind: Kind, res: Response<B>) -> (Response<B>, Option<Error>)
-where
-    B: HttpBody<Data = Bytes> + FromBody,
-    B::Error: Into<BoxError>,
-{
-    let Some(err) = response_error(&res) else {
-        return (res, None);
+/// What a response head says of a call.
+pub(crate) enum HeadOutcome {
+    /// No error.
+    Ok,
+    /// An error, complete from the head alone.
+    Error(Error),
+    /// An HTTP error whose small Kratos JSON body holds its reason.
+    ErrorInBody(Error),
+}
+
+/// The outcome the head of `res` shows, and whether its body says more.
+pub(crate) fn head_outcome<B: HttpBody>(kind: Kind, res: &Response<B>) -> HeadOutcome {
+    let Some(err) = response_error(res) else {
+        return HeadOutcome::Ok;
     };
     let json = res
         .headers()
@@ -112,23 +117,51 @@ where
         .size_hint()
         .upper()
         .is_some_and(|n| n <= MAX_ERROR_BODY);
-    if kind != Kind::Http || !json || !small {
-        return (res, Some(err));
+    if kind == Kind::Http && json && small {
+        HeadOutcome::ErrorInBody(err)
+    } else {
+        HeadOutcome::Error(err)
     }
+}
+
+/// The error `res` carries, reading a small Kratos JSON error body for its
+/// reason; the response is handed back intact.
+pub(crate) async fn read_error<B>(kind: Kind, res: Response<B>) -> (Response<B>, Option<Error>)
+where
+    B: HttpBody<Data = Bytes> + FromBody,
+    B::Error: Into<BoxError>,
+{
+    match head_outcome(kind, &res) {
+        HeadOutcome::Ok => (res, None),
+        HeadOutcome::Error(err) => (res, Some(err)),
+        HeadOutcome::ErrorInBody(err) => {
+            let (res, err) = read_error_body(res, err).await;
+            (res, Some(err))
+        }
+    }
+}
+
+/// The full error of an HTTP error response whose head showed `err`, read
+/// from its Kratos JSON body; the response is handed back intact.
+pub(crate) async fn read_error_body<B>(res: Response<B>, err: Error) -> (Response<B>, Error)
+where
+    B: HttpBody<Data = Bytes> + FromBody,
+    B::Error: Into<BoxError>,
+{
     let (parts, body) = res.into_parts();
     match body.collect().await {
         Ok(collected) => {
             let bytes = collected.to_bytes();
             let full = Error::from_http_response(parts.status, &bytes);
             let res = Response::from_parts(parts, B::from_body(Body::from(bytes)));
-            (res, Some(full))
+            (res, full)
         }
         Err(e) => {
             let e: BoxError = e.into();
             let body =
                 Body::new(http_body_util::Empty::<Bytes>::new().map_err(|never| match never {}));
             tracing::debug!(target: "kratos::middleware", error = %e, "error body unreadable");
-            (Response::from_parts(parts, B::from_body(body)), Some(err))
+            (Response::from_parts(parts, B::from_body(body)), err)
         }
     }
 }

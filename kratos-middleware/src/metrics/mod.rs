@@ -27,28 +27,27 @@
 //! # let _ = layer;
 //! ```
 
+mod future;
 mod instruments;
 mod layer;
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 pub mod prometheus;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body as HttpBody;
-use tokio::time::Instant;
 use tower_service::Service;
 
+pub use future::ResponseFuture;
 pub use layer::MetricsLayer;
 
 use crate::BoxError;
 use crate::body::FromBody;
-use crate::util::{kind_of, operation_of, read_error};
+use crate::util::{kind_of, operation_of};
 use instruments::{Instruments, Names};
 
 /// Go Kratos's name of the server request counter.
@@ -71,14 +70,12 @@ pub struct Metrics<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Metrics<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
     ResBody: HttpBody<Data = Bytes> + FromBody + Send + 'static,
     ResBody::Error: Into<BoxError>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
+    type Future = ResponseFuture<S::Future, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -87,26 +84,6 @@ where
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let kind = kind_of(&req);
         let op = self.instruments.operation(kind, operation_of(&req));
-        let instruments = self.instruments.clone();
-        let start = Instant::now();
-        let fut = self.inner.call(req);
-        Box::pin(async move {
-            let result = fut.await;
-            let seconds = start.elapsed().as_secs_f64();
-            match result {
-                Ok(res) => {
-                    let (res, err) = read_error(kind, res).await;
-                    match err {
-                        None => instruments.record(&op, res.status().as_u16(), "", seconds),
-                        Some(err) => instruments.record(&op, err.code(), err.reason(), seconds),
-                    }
-                    Ok(res)
-                }
-                Err(err) => {
-                    instruments.record(&op, 500, "", seconds);
-                    Err(err)
-                }
-            }
-        })
+        ResponseFuture::new(self.inner.call(req), self.instruments.clone(), op, kind)
     }
 }
