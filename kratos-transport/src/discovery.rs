@@ -233,9 +233,19 @@ async fn follow(
 /// the user's layers run.
 #[derive(Debug, Clone)]
 pub(crate) struct ClientInfoService<S> {
-    pub(crate) inner: S,
-    pub(crate) kind: kratos_core::Kind,
-    pub(crate) target: Arc<str>,
+    inner: S,
+    kind: kratos_core::Kind,
+    target: Arc<str>,
+}
+
+impl<S> ClientInfoService<S> {
+    pub(crate) fn new(inner: S, kind: kratos_core::Kind, target: &Arc<str>) -> Self {
+        Self {
+            inner,
+            kind,
+            target: target.clone(),
+        }
+    }
 }
 
 impl<S, B> tower_service::Service<http::Request<B>> for ClientInfoService<S>

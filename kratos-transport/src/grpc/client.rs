@@ -219,15 +219,16 @@ impl GrpcChannelBuilder {
             grpc_timeout: http::HeaderValue::from_str(&format!("{}m", options.timeout.as_millis()))
                 .ok(),
         };
-        let service = self
-            .layers
-            .iter()
-            .fold(GrpcService::new(pick), |svc, layer| layer(svc));
-        let service = GrpcService::new(ClientInfoService {
-            inner: service,
-            kind: Kind::Grpc,
-            target: target.clone(),
-        });
+        // Without user layers, one boxed service per call instead of two.
+        let service = if self.layers.is_empty() {
+            GrpcService::new(ClientInfoService::new(pick, Kind::Grpc, &target))
+        } else {
+            let layered = self
+                .layers
+                .iter()
+                .fold(GrpcService::new(pick), |svc, layer| layer(svc));
+            GrpcService::new(ClientInfoService::new(layered, Kind::Grpc, &target))
+        };
         Ok(GrpcChannel {
             service,
             selector,

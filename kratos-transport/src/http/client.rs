@@ -181,15 +181,16 @@ impl HttpClientBuilder {
             target: target.clone(),
             timeout: options.timeout,
         };
-        let service = self
-            .layers
-            .iter()
-            .fold(HttpService::new(pick), |svc, layer| layer(svc));
-        let service = HttpService::new(ClientInfoService {
-            inner: service,
-            kind: Kind::Http,
-            target: target.clone(),
-        });
+        // Without user layers, one boxed service per call instead of two.
+        let service = if self.layers.is_empty() {
+            HttpService::new(ClientInfoService::new(pick, Kind::Http, &target))
+        } else {
+            let layered = self
+                .layers
+                .iter()
+                .fold(HttpService::new(pick), |svc, layer| layer(svc));
+            HttpService::new(ClientInfoService::new(layered, Kind::Http, &target))
+        };
         Ok(HttpClient {
             service,
             selector,
