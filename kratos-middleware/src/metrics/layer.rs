@@ -12,7 +12,7 @@ use super::{Instruments, Metrics, Names};
 ///
 /// let server = MetricsLayer::server(); // server_requests_code_total, server_requests_seconds
 /// let client = MetricsLayer::client(); // client_requests_code_total, client_requests_seconds
-/// let custom = MetricsLayer::server().names("billing_requests_total", "billing_requests_seconds");
+/// let custom = MetricsLayer::named("billing_requests_total", "billing_requests_seconds");
 /// # let _ = (server, client, custom);
 /// ```
 ///
@@ -36,10 +36,10 @@ impl MetricsLayer {
         Self::new(super::CLIENT_REQUESTS, super::CLIENT_SECONDS)
     }
 
-    /// Records under other names: `requests` counts calls by kind, operation,
-    /// code and reason; `seconds` is the latency histogram by kind and
-    /// operation.
-    pub fn names(self, requests: &'static str, seconds: &'static str) -> Self {
+    /// Metrics under other names: `requests` counts calls by kind,
+    /// operation, code and reason; `seconds` is the latency histogram by kind
+    /// and operation.
+    pub fn named(requests: &'static str, seconds: &'static str) -> Self {
         Self::new(requests, seconds)
     }
 

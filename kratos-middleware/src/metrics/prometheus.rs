@@ -2,7 +2,8 @@
 //! exposition format for a `/metrics` route.
 //!
 //! [`Prometheus::install`] installs the process-wide recorder once, with
-//! Go Kratos's latency buckets for the `*_requests_seconds` histograms and a
+//! Go Kratos's latency buckets for the histograms whose name ends in
+//! `requests_seconds` (the others render as summaries) and a
 //! background thread that drains histogram samples every second (so memory stays
 //! bounded between scrapes).
 //!
