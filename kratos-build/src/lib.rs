@@ -49,7 +49,8 @@
 //!   [pbjson](https://docs.rs/pbjson), following the proto3 JSON mapping.
 //! - **gRPC**: `<service>_server` and `<service>_client` from tonic.
 //! - **HTTP** (`<service>_http`): a `RouteSpec` per binding, `router(Arc<impl
-//!   Service>) -> axum::Router` that decodes each request into the request
+//!   Service>) -> kratos_transport::http::Routes` (an axum router plus the
+//!   gRPC method of each route) that decodes each request into the request
 //!   message and calls the tonic trait method, and `<Service>HttpClient` with
 //!   the same methods.
 //! - **Errors**: for an enum with `option (errors.default_code) = 500;`,
@@ -118,7 +119,11 @@
 //! type in the body, path or query (`?page=abc`), is a 400 with reason
 //! `CODEC` naming the field. The operation recorded for middleware is the
 //! gRPC full method (`/api.order.v1.OrderService/GetOrder`) on both
-//! transports.
+//! transports: the `Routes` carry it, and the `HttpServer` they are merged
+//! into reports it for their requests (each server its own table, so two
+//! servers in one process never mix them up). `router(svc).into_router()`
+//! is the plain axum router, for axum's own `nest` or `serve`; its routes
+//! report their route template (`/api/v1/orders/{id}`) instead.
 //!
 //! # Feature Flags
 //!

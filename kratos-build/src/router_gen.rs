@@ -144,14 +144,16 @@ fn service_module(builder: &Builder, package: &Package, service: &Service, out: 
     // Router.
     if builder.http_server && builder.build_server {
         let mut paths: Vec<(String, Vec<String>)> = Vec::new();
+        let mut specs: Vec<String> = Vec::new();
         for method in &service.methods {
             let fn_name = snake_ident(&method.name);
             for (index, binding) in method.bindings.iter().enumerate() {
+                let spec = spec_name(&method.name, index);
                 let call = format!(
                     "{rt}::on(&{spec}, |s: ::std::sync::Arc<T>, r: {rt}::tonic::Request<{input}>| async move {{ s.{fn_name}(r).await }})",
-                    spec = spec_name(&method.name, index),
                     input = method.input_rust,
                 );
+                specs.push(format!("&{spec}"));
                 match paths.iter_mut().find(|(p, _)| *p == binding.axum_path) {
                     Some((_, calls)) => calls.push(call),
                     None => paths.push((binding.axum_path.clone(), vec![call])),
@@ -160,21 +162,25 @@ fn service_module(builder: &Builder, package: &Package, service: &Service, out: 
         }
         let _ = writeln!(
             out,
-            "    /// An axum router serving every HTTP binding of `{full}` with\n    /// `service`, the same implementation the gRPC server runs; merge it\n    /// into an `HttpServer`. The operation of each call is the gRPC full\n    /// method (`/{full}/<Method>`).\n    pub fn router<T: {trait_path}>(service: ::std::sync::Arc<T>) -> {rt}::axum::Router {{\n        {rt}::axum::Router::new()",
+            "    /// The routes of every HTTP binding of `{full}`, served with\n    /// `service`, the same implementation the gRPC server runs; merge them\n    /// into an `HttpServer`, which then reports the gRPC full method\n    /// (`/{full}/<Method>`) as the operation of each call.\n    /// `into_router()` gives the plain axum router, whose routes report\n    /// their route template instead.\n    pub fn router<T: {trait_path}>(service: ::std::sync::Arc<T>) -> {rt}::Routes {{\n        {rt}::routes(\n            {rt}::axum::Router::new()",
             full = service.full_name,
         );
         for (path, calls) in &paths {
             let mut chain = calls[0].clone();
             for call in &calls[1..] {
-                chain = format!("{chain}\n                .merge({call})");
+                chain = format!("{chain}\n                    .merge({call})");
             }
             let _ = writeln!(
                 out,
-                "            .route(\n                {},\n                {chain},\n            )",
+                "                .route(\n                    {},\n                    {chain},\n                )",
                 str_lit(path)
             );
         }
-        let _ = writeln!(out, "            .with_state(service)\n    }}");
+        let _ = writeln!(
+            out,
+            "                .with_state(service),\n            &[{}],\n        )\n    }}",
+            specs.join(", ")
+        );
     }
     // Client.
     if builder.http_client {

@@ -22,6 +22,9 @@ fn generates_messages_json_grpc_http_errors_and_openapi() {
         "pub mod order_service_client",
         "pub mod order_service_http",
         "pub fn router<T: super::order_service_server::OrderService>",
+        // The routes carry the gRPC method of every binding.
+        "-> rt::Routes {",
+        "&[&CREATE_ORDER, &GET_ORDER, &GET_ORDER_1, &LIST_ORDERS, &UPDATE_ORDER_STATUS]",
         "pub struct OrderServiceHttpClient",
         "pub static GET_ORDER_1:",
         "\"/api/v1/users/{user_id}/orders/{id}\"",

@@ -45,7 +45,10 @@
 //! # Structure
 //!
 //! - [`http`]: [`HttpServer`](http::HttpServer), the [`Json`](http::Json) codec,
-//!   [`HttpClient`](http::HttpClient).
+//!   [`Routes`](http::Routes) (a router plus the gRPC operation of each
+//!   generated route), [`HttpClient`](http::HttpClient), and
+//!   [`codegen`](http::codegen), the runtime of the code `kratos-build`
+//!   generates.
 //! - [`grpc`]: [`GrpcServer`](grpc::GrpcServer), the built-in health service,
 //!   [`GrpcChannel`](grpc::GrpcChannel).
 //!

@@ -171,7 +171,8 @@ impl Running {
     }
 }
 
-fn recorder(
+/// A middleware recording `kind:operation` of each request's transport info.
+pub fn recorder(
     seen: Arc<Mutex<Vec<String>>>,
 ) -> impl Fn(Request, Next) -> std::pin::Pin<Box<dyn Future<Output = axum::response::Response> + Send>>
 + Clone {

@@ -7,4 +7,5 @@ mod common;
 mod decode;
 mod errors;
 mod openapi;
+mod operations;
 mod transports;

@@ -4,7 +4,9 @@
 //!
 //! A generated route is described by a [`RouteSpec`] (method, path, which
 //! request fields come from the path, the query and the body). The server side
-//! ([`on`]) builds the request message from path variables, query parameters
+//! ([`routes`] over the method routers of [`on`]) records the gRPC method of
+//! each route in the [`Routes`] it returns, for the server's transport info,
+//! and builds the request message from path variables, query parameters
 //! and the JSON body, calls the tonic trait method with a [`tonic::Request`]
 //! that carries the HTTP headers as metadata and the request extensions, and
 //! encodes the reply (or the error, with
@@ -18,9 +20,9 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use arc_swap::ArcSwap;
+use axum::Router;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
@@ -36,6 +38,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::CODEC_REASON;
+#[doc(no_inline)]
+pub use super::Routes;
 
 #[doc(hidden)]
 pub use axum;
@@ -138,43 +142,13 @@ impl FieldSpec {
     }
 }
 
-/// Route template → the (method, gRPC operation) pairs served there. Read on
-/// every HTTP request without a lock; replaced whole when a router is built.
-type OperationTable = ArcSwap<HashMap<String, Vec<(Method, Arc<str>)>>>;
-
-fn operations() -> &'static OperationTable {
-    static TABLE: OnceLock<OperationTable> = OnceLock::new();
-    TABLE.get_or_init(Default::default)
-}
-
-/// Records that `method path` (an axum route template) serves the gRPC
-/// method `operation`, so the HTTP server's transport info names the gRPC
-/// method for it. Generated routers call this; hand-written routes need not.
-///
-/// The table is process-wide: two routers serving the same method and
-/// template with different operations would share the last one.
-pub fn register_operation(method: &str, path: &str, operation: &str) {
-    let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
-    let operation: Arc<str> = operation.into();
-    operations().rcu(|table| {
-        let mut table = HashMap::clone(table);
-        let entry = table.entry(path.to_owned()).or_default();
-        entry.retain(|(m, _)| *m != method);
-        entry.push((method.clone(), operation.clone()));
-        table
-    });
-}
-
-/// The gRPC method registered for `method` on the route template `path`, if
-/// a generated router serves it (see [`register_operation`]).
-pub fn operation_for(method: &Method, path: &str) -> Option<Arc<str>> {
-    let table = operations().load();
-    let entries = table.get(path)?;
-    entries
-        .iter()
-        .find(|(m, _)| m == method || (*method == Method::HEAD && *m == Method::GET))
-        .or_else(|| entries.iter().find(|(m, _)| m.as_str() == "*"))
-        .map(|(_, op)| op.clone())
+/// The [`Routes`] of a generated router: `router` (its routes already bound
+/// to the service) with the gRPC operation of every binding in `specs`, so
+/// that the server merging them names the gRPC method in the transport info.
+pub fn routes(router: Router, specs: &[&RouteSpec]) -> Routes {
+    specs.iter().fold(Routes::new(router), |routes, spec| {
+        routes.operation(spec.method, spec.path, spec.operation)
+    })
 }
 
 /// The axum method router of one generated binding: decodes the request
@@ -187,7 +161,6 @@ where
     F: Fn(Arc<T>, tonic::Request<Req>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<tonic::Response<Reply>, tonic::Status>> + Send + 'static,
 {
-    register_operation(spec.method, spec.path, spec.operation);
     let handler = move |State(service): State<Arc<T>>, req: Request| {
         let call = call.clone();
         async move { handle(service, req, spec, call).await }
@@ -710,18 +683,17 @@ mod tests {
     }
 
     #[test]
-    fn operations_are_registered_per_method_and_template() {
-        register_operation("GET", "/codegen-test/{id}", "/pkg.Svc/Get");
-        register_operation("POST", "/codegen-test/{id}", "/pkg.Svc/Update");
-        assert_eq!(
-            operation_for(&Method::GET, "/codegen-test/{id}").as_deref(),
-            Some("/pkg.Svc/Get")
-        );
-        assert_eq!(
-            operation_for(&Method::POST, "/codegen-test/{id}").as_deref(),
-            Some("/pkg.Svc/Update")
-        );
-        assert_eq!(operation_for(&Method::PUT, "/codegen-test/{id}"), None);
+    fn routes_record_the_operation_of_each_spec() {
+        static POST: RouteSpec = RouteSpec {
+            operation: "/pkg.Svc/Update",
+            method: "POST",
+            ..SPEC
+        };
+        let (_, operations) = routes(Router::new(), &[&SPEC, &POST]).into_parts();
+        let find = |method: Method| operations.find(&method, SPEC.path);
+        assert_eq!(find(Method::GET).as_deref(), Some("/pkg.Svc/Get"));
+        assert_eq!(find(Method::POST).as_deref(), Some("/pkg.Svc/Update"));
+        assert_eq!(find(Method::PUT), None);
     }
 
     #[test]

@@ -5,13 +5,20 @@
 //! code and the JSON body `{"code","reason","message","metadata"}`. Read JSON
 //! bodies with [`Json`], so a malformed body is a 400 with reason `CODEC`.
 //!
+//! [`Routes`] is a router plus the gRPC operation each route serves: what
+//! the routers `kratos-build` generates return, so that the server reports
+//! `/pkg.Service/Method` as the operation of their requests.
+//!
 //! [`HttpClient`] is the discovery-aware JSON client.
 
 mod client;
 mod codec;
 pub mod codegen;
+pub(crate) mod operations;
+mod routes;
 mod server;
 
 pub use client::{BoxError, HttpClient, HttpClientBuilder, HttpService};
 pub use codec::{CODEC_REASON, Json};
+pub use routes::Routes;
 pub use server::{HEALTH_PATH, HttpServer, HttpServerBuilder};

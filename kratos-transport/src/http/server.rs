@@ -2,9 +2,9 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, Route, get};
@@ -14,13 +14,15 @@ use tokio::time::Instant;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::Routes;
+use super::operations::Operations;
 use crate::info::TransportInfoLayer;
 use crate::serve::Listener;
 
 /// The path of the health endpoint every HTTP server answers.
 pub const HEALTH_PATH: &str = "/health";
 
-/// An HTTP/1.1 + HTTP/2 (h2c) server around an axum [`Router`].
+/// An HTTP/1.1 + HTTP/2 (h2c) server around an axum [`Router`](axum::Router).
 ///
 /// Unknown routes answer 404 and a wrong method 405, both as Kratos error
 /// bodies; `GET /health` answers 200 while the App serves and 503 once it
@@ -42,6 +44,8 @@ pub const HEALTH_PATH: &str = "/health";
 #[derive(Debug)]
 pub struct HttpServer {
     listener: Listener,
+    /// The gRPC operations of the generated routes merged into this server.
+    operations: Arc<Operations>,
 }
 
 /// Builds an [`HttpServer`]: address, routes, then layers (as in axum, a layer
@@ -50,7 +54,7 @@ pub struct HttpServer {
 pub struct HttpServerBuilder {
     address: SocketAddr,
     endpoint: Option<String>,
-    router: Router,
+    routes: Routes,
 }
 
 impl HttpServer {
@@ -59,7 +63,7 @@ impl HttpServer {
         HttpServerBuilder {
             address: SocketAddr::from(([0, 0, 0, 0], 0)),
             endpoint: None,
-            router: Router::new(),
+            routes: Routes::default(),
         }
     }
 
@@ -83,20 +87,27 @@ impl HttpServerBuilder {
         self
     }
 
-    /// Adds a route, as [`Router::route`].
+    /// Adds a route, as [`Router::route`](axum::Router::route).
     pub fn route(mut self, path: &str, method_router: MethodRouter) -> Self {
-        self.router = self.router.route(path, method_router);
+        self.routes = self
+            .routes
+            .map_router(|router| router.route(path, method_router));
         self
     }
 
-    /// Merges a router with the routes added so far, as [`Router::merge`].
-    pub fn merge(mut self, router: Router) -> Self {
-        self.router = self.router.merge(router);
+    /// Merges routes with the routes added so far, as
+    /// [`Router::merge`](axum::Router::merge): a plain axum
+    /// [`Router`](axum::Router), or [`Routes`] such as a generated
+    /// `<service>_http::router`, whose gRPC operations this server then
+    /// reports in the transport info of their requests.
+    pub fn merge(mut self, routes: impl Into<Routes>) -> Self {
+        self.routes = self.routes.merge(routes);
         self
     }
 
     /// Wraps the routes added so far in a tower layer (a middleware), as
-    /// [`Router::layer`]. The transport info is already in the request.
+    /// [`Router::layer`](axum::Router::layer). The transport info is already
+    /// in the request.
     pub fn layer<L>(mut self, layer: L) -> Self
     where
         L: Layer<Route> + Clone + Send + Sync + 'static,
@@ -105,14 +116,16 @@ impl HttpServerBuilder {
         <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
         <L::Service as Service<Request>>::Future: Send + 'static,
     {
-        self.router = self.router.layer(layer);
+        self.routes = self.routes.map_router(|router| router.layer(layer));
         self
     }
 
     /// The server.
     pub fn build(self) -> HttpServer {
+        let (router, operations) = self.routes.into_parts();
         HttpServer {
-            listener: Listener::new("http", self.address, self.endpoint, false, self.router),
+            listener: Listener::new("http", self.address, self.endpoint, false, router),
+            operations: Arc::new(operations),
         }
     }
 }
@@ -126,11 +139,10 @@ impl Server for HttpServer {
                     .fallback(not_found)
                     .method_not_allowed_fallback(method_not_allowed)
                     .route(HEALTH_PATH, get(health).with_state(ctx.health().clone()))
-                    .layer(TransportInfoLayer::new(
-                        Kind::Http,
-                        endpoint,
-                        ctx.app().clone(),
-                    ))
+                    .layer(
+                        TransportInfoLayer::new(Kind::Http, endpoint, ctx.app().clone())
+                            .with_operations(self.operations.clone()),
+                    )
             })
             .await
     }
