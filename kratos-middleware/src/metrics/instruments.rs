@@ -6,6 +6,15 @@ use std::sync::{Arc, RwLock};
 use kratos_core::Kind;
 use metrics::{Counter, Histogram, Label, Recorder, SharedString};
 
+/// The most distinct operations one layer labels per kind. Operations are
+/// route templates and gRPC methods, but a request no route matched carries
+/// its raw path: past this bound such paths cannot grow the metric series
+/// (and this table) without limit.
+pub(super) const MAX_OPERATIONS: usize = 1024;
+
+/// The operation label of the calls past [`MAX_OPERATIONS`].
+pub(super) const OTHER: &str = "other";
+
 /// The two metric names a layer records under.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Names {
@@ -45,19 +54,42 @@ impl Instruments {
     }
 
     /// The handles of `operation`, registered on first use and again when
-    /// the recorder changed.
+    /// the recorder changed. Past [`MAX_OPERATIONS`] distinct operations of
+    /// one kind, new ones are counted as [`OTHER`].
     pub(super) fn operation(&self, kind: Kind, operation: &str) -> Arc<Operation> {
         let recorder = current_recorder();
         let ops = &self.ops[kind_index(kind)];
-        if let Some(op) = ops.read().unwrap_or_else(|e| e.into_inner()).get(operation)
-            && op.recorder == recorder
         {
-            return op.clone();
+            let known = ops.read().unwrap_or_else(|e| e.into_inner());
+            match known.get(operation) {
+                Some(op) if op.recorder == recorder => return op.clone(),
+                Some(_) => {}
+                None if known.len() < MAX_OPERATIONS => {}
+                None => {
+                    if let Some(other) = known.get(OTHER)
+                        && other.recorder == recorder
+                    {
+                        return other.clone();
+                    }
+                }
+            }
         }
-        let op = Arc::new(self.register(recorder, kind, operation));
-        ops.write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(operation.into(), op.clone());
+        let mut known = ops.write().unwrap_or_else(|e| e.into_inner());
+        let name = if known.contains_key(operation) || known.len() < MAX_OPERATIONS {
+            operation
+        } else {
+            if !known.contains_key(OTHER) {
+                tracing::warn!(
+                    target: "kratos::middleware::metrics",
+                    kind = kind.as_str(),
+                    max = MAX_OPERATIONS,
+                    "too many distinct operations; counting new ones as `{OTHER}`"
+                );
+            }
+            OTHER
+        };
+        let op = Arc::new(self.register(recorder, kind, name));
+        known.insert(name.into(), op.clone());
         op
     }
 
@@ -139,6 +171,41 @@ mod tests {
         requests: "test_requests_code_total",
         seconds: "test_requests_seconds",
     };
+
+    #[test]
+    fn operations_past_the_bound_are_counted_as_other() {
+        let instruments = Instruments::new(NAMES);
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            for i in 0..MAX_OPERATIONS + 5 {
+                let op = instruments.operation(Kind::Http, &format!("/random/{i}"));
+                instruments.record(&op, 404, "NOT_FOUND", 0.001);
+            }
+            // A known operation keeps its own series.
+            let op = instruments.operation(Kind::Http, "/random/7");
+            instruments.record(&op, 200, "", 0.001);
+        });
+        let text = handle.render();
+        let has = |line: &str| text.lines().any(|l| l == line);
+        assert!(
+            has(
+                r#"test_requests_code_total{kind="http",operation="other",code="404",reason="NOT_FOUND"} 5"#
+            ),
+            "{text}"
+        );
+        assert!(
+            has(
+                r#"test_requests_code_total{kind="http",operation="/random/7",code="200",reason=""} 1"#
+            ),
+            "{text}"
+        );
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("test_requests_code_total{") && l.contains("code=\"404\""))
+            .count();
+        assert_eq!(series, MAX_OPERATIONS + 1);
+    }
 
     #[test]
     fn handles_follow_the_recorder_they_were_registered_with() {

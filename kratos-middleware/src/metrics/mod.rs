@@ -16,6 +16,11 @@
 //! counted when its response head arrives (an error sent in its trailers is
 //! not seen).
 //!
+//! A layer labels at most 1,024 distinct operations per kind; later new
+//! ones (such as the raw paths of requests no route matched) are counted
+//! under `operation="other"`, so stray paths cannot grow the series without
+//! limit.
+//!
 //! Without a recorder installed every call is a no-op.
 //!
 //! ```
