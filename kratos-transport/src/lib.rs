@@ -73,6 +73,7 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod client_builder;
 mod discovery;
 mod endpoint;
 pub mod grpc;
@@ -80,4 +81,5 @@ pub mod http;
 mod info;
 mod serve;
 
+pub use client_builder::ClientBuilder;
 pub use discovery::{DEFAULT_TIMEOUT, NODE_NOT_FOUND};

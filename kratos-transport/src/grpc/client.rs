@@ -10,8 +10,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use http_body::Frame;
 use kratos_core::{Error, Kind};
-use kratos_registry::Discovery;
-use kratos_selector::{BalancerBuilder, Done, DoneInfo, NodeFilter, NodeFilters, Selector};
+use kratos_selector::{Done, DoneInfo, NodeFilters, Selector};
 use tonic::body::Body;
 use tonic::transport::{Channel, Endpoint};
 use tower::ServiceExt;
@@ -19,7 +18,8 @@ use tower::util::BoxCloneSyncService;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::discovery::{ClientInfoService, ClientOptions, Resolver, node_not_found};
+use crate::client_builder::{ClientBuilder, wrap};
+use crate::discovery::{ClientInfoService, Resolver, node_not_found};
 
 /// A boxed error, the error type of [`GrpcChannel`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -27,12 +27,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The service a [`GrpcChannel`] runs a call through, and that client layers wrap.
 pub type GrpcService = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, BoxError>;
 
-type LayerFn = Arc<dyn Fn(GrpcService) -> GrpcService + Send + Sync>;
-
 /// A gRPC channel that picks a node per call: give it to any tonic-generated
 /// client (`GreeterClient::new(channel)`).
 ///
-/// Dial `discovery:///<service>` with a [`Discovery`] to follow the
+/// Dial `discovery:///<service>` with a [`Discovery`](kratos_registry::Discovery) to follow the
 /// service's instances (one lazily connected HTTP/2 connection per node), or
 /// `grpc://host:port` for one address. Each call goes through the
 /// [`Selector`] and reports its outcome (latency, gRPC status, transport
@@ -73,12 +71,10 @@ pub struct GrpcChannel {
     _resolver: Option<Arc<Resolver>>,
 }
 
-/// Configures and dials a [`GrpcChannel`].
-#[derive(Clone, Default)]
-pub struct GrpcChannelBuilder {
-    options: ClientOptions,
-    layers: Vec<LayerFn>,
-}
+/// Configures and dials a [`GrpcChannel`]: the shared options of
+/// [`ClientBuilder`], then [`layer`](ClientBuilder::layer) and
+/// [`connect`](ClientBuilder::connect).
+pub type GrpcChannelBuilder = ClientBuilder<GrpcService>;
 
 impl GrpcChannel {
     /// A builder with the defaults: smooth weighted round-robin, a 2 s
@@ -108,60 +104,7 @@ impl fmt::Debug for GrpcChannel {
     }
 }
 
-impl fmt::Debug for GrpcChannelBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GrpcChannelBuilder")
-            .field("options", &self.options)
-            .field("layers", &self.layers.len())
-            .finish()
-    }
-}
-
-impl GrpcChannelBuilder {
-    /// The target: `discovery:///<service>`, `grpc://host:port` or `host:port`.
-    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.options.endpoint = endpoint.into();
-        self
-    }
-
-    /// The discovery a `discovery:///` target is resolved with.
-    pub fn discovery(mut self, discovery: impl Discovery + 'static) -> Self {
-        self.options.discovery = Some(Arc::new(discovery));
-        self
-    }
-
-    /// The discovery, shared.
-    pub fn discovery_arc(mut self, discovery: Arc<dyn Discovery>) -> Self {
-        self.options.discovery = Some(discovery);
-        self
-    }
-
-    /// The balancer, e.g. `P2c::new` (default: smooth weighted round-robin).
-    pub fn balancer(mut self, balancer: impl BalancerBuilder + 'static) -> Self {
-        self.options.balancer = Some(Arc::new(balancer));
-        self
-    }
-
-    /// A node filter every call applies (e.g. a version filter).
-    pub fn filter(mut self, filter: impl NodeFilter + 'static) -> Self {
-        self.options.filter(filter);
-        self
-    }
-
-    /// How long a call may wait for its response headers, and a blocking dial
-    /// for its first instance (default 2 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = timeout;
-        self
-    }
-
-    /// Makes [`connect`](Self::connect) wait, up to the timeout, until
-    /// discovery knows at least one instance.
-    pub fn block(mut self, block: bool) -> Self {
-        self.options.block = block;
-        self
-    }
-
+impl ClientBuilder<GrpcService> {
     /// Adds a client middleware (a tower layer). Layers see requests with
     /// [`TransportInfo`](kratos_core::TransportInfo) already set; the last
     /// layer added is the outermost.
@@ -188,7 +131,7 @@ impl GrpcChannelBuilder {
     /// for a first instance) within the timeout. Connections are made lazily,
     /// on the first call to each node.
     pub async fn connect(self) -> Result<GrpcChannel, Error> {
-        let options = self.options;
+        let ClientBuilder { options, layers } = self;
         let connect_timeout = options.timeout;
         let conns: Arc<ArcSwap<HashMap<String, Channel>>> = Arc::default();
         let (selector, resolver) = options
@@ -220,13 +163,10 @@ impl GrpcChannelBuilder {
                 .ok(),
         };
         // Without user layers, one boxed service per call instead of two.
-        let service = if self.layers.is_empty() {
+        let service = if layers.is_empty() {
             GrpcService::new(ClientInfoService::new(pick, Kind::Grpc, &target))
         } else {
-            let layered = self
-                .layers
-                .iter()
-                .fold(GrpcService::new(pick), |svc, layer| layer(svc));
+            let layered = wrap(&layers, GrpcService::new(pick));
             GrpcService::new(ClientInfoService::new(layered, Kind::Grpc, &target))
         };
         Ok(GrpcChannel {

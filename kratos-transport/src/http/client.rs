@@ -12,8 +12,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use kratos_core::{Error, Kind};
-use kratos_registry::Discovery;
-use kratos_selector::{BalancerBuilder, DoneInfo, NodeFilter, NodeFilters, Selector};
+use kratos_selector::{DoneInfo, NodeFilters, Selector};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::ServiceExt;
@@ -21,7 +20,8 @@ use tower::util::BoxCloneSyncService;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::discovery::{ClientInfoService, ClientOptions, Resolver, node_not_found};
+use crate::client_builder::{ClientBuilder, wrap};
+use crate::discovery::{ClientInfoService, Resolver, node_not_found};
 
 /// A boxed error, as the client's tower stack returns it.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -32,12 +32,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type HttpService =
     BoxCloneSyncService<http::Request<Full<Bytes>>, http::Response<Full<Bytes>>, BoxError>;
 
-type LayerFn = Arc<dyn Fn(HttpService) -> HttpService + Send + Sync>;
-
 /// An HTTP/JSON client that picks a node per call, as Go Kratos's
 /// `transport/http` client.
 ///
-/// Dial `discovery:///<service>` with a [`Discovery`], or `http://host:port`.
+/// Dial `discovery:///<service>` with a [`Discovery`](kratos_registry::Discovery), or `http://host:port`.
 /// [`invoke`](HttpClient::invoke) sends a JSON body and decodes a JSON reply;
 /// a non-2xx answer becomes the kratos [`Error`] its body describes
 /// ([`Error::from_http_response`]). No node: 503 `NODE_NOT_FOUND`; no answer
@@ -74,12 +72,10 @@ pub struct HttpClient {
     _resolver: Option<Arc<Resolver>>,
 }
 
-/// Configures and dials an [`HttpClient`].
-#[derive(Clone, Default)]
-pub struct HttpClientBuilder {
-    options: ClientOptions,
-    layers: Vec<LayerFn>,
-}
+/// Configures and dials a [`HttpClient`]: the shared options of
+/// [`ClientBuilder`], then [`layer`](ClientBuilder::layer) and
+/// [`connect`](ClientBuilder::connect).
+pub type HttpClientBuilder = ClientBuilder<HttpService>;
 
 impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,60 +86,7 @@ impl fmt::Debug for HttpClient {
     }
 }
 
-impl fmt::Debug for HttpClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpClientBuilder")
-            .field("options", &self.options)
-            .field("layers", &self.layers.len())
-            .finish()
-    }
-}
-
-impl HttpClientBuilder {
-    /// The target: `discovery:///<service>`, `http://host:port` or `host:port`.
-    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.options.endpoint = endpoint.into();
-        self
-    }
-
-    /// The discovery a `discovery:///` target is resolved with.
-    pub fn discovery(mut self, discovery: impl Discovery + 'static) -> Self {
-        self.options.discovery = Some(Arc::new(discovery));
-        self
-    }
-
-    /// The discovery, shared.
-    pub fn discovery_arc(mut self, discovery: Arc<dyn Discovery>) -> Self {
-        self.options.discovery = Some(discovery);
-        self
-    }
-
-    /// The balancer, e.g. `P2c::new` (default: smooth weighted round-robin).
-    pub fn balancer(mut self, balancer: impl BalancerBuilder + 'static) -> Self {
-        self.options.balancer = Some(Arc::new(balancer));
-        self
-    }
-
-    /// A node filter every call applies.
-    pub fn filter(mut self, filter: impl NodeFilter + 'static) -> Self {
-        self.options.filter(filter);
-        self
-    }
-
-    /// How long a call may take, body included, and a blocking dial may wait
-    /// for its first instance (default 2 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = timeout;
-        self
-    }
-
-    /// Makes [`connect`](Self::connect) wait, up to the timeout, until
-    /// discovery knows at least one instance.
-    pub fn block(mut self, block: bool) -> Self {
-        self.options.block = block;
-        self
-    }
-
+impl ClientBuilder<HttpService> {
     /// Adds a client middleware (a tower layer); requests already carry
     /// [`TransportInfo`](kratos_core::TransportInfo). The last layer added is
     /// the outermost.
@@ -168,7 +111,7 @@ impl HttpClientBuilder {
     /// [`GrpcChannelBuilder::connect`](crate::grpc::GrpcChannelBuilder::connect)
     /// for what it waits for).
     pub async fn connect(self) -> Result<HttpClient, Error> {
-        let options = self.options;
+        let ClientBuilder { options, layers } = self;
         let (selector, resolver) = options.resolve("http", |_| {}).await?;
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(options.timeout));
@@ -182,13 +125,10 @@ impl HttpClientBuilder {
             timeout: options.timeout,
         };
         // Without user layers, one boxed service per call instead of two.
-        let service = if self.layers.is_empty() {
+        let service = if layers.is_empty() {
             HttpService::new(ClientInfoService::new(pick, Kind::Http, &target))
         } else {
-            let layered = self
-                .layers
-                .iter()
-                .fold(HttpService::new(pick), |svc, layer| layer(svc));
+            let layered = wrap(&layers, HttpService::new(pick));
             HttpService::new(ClientInfoService::new(layered, Kind::Http, &target))
         };
         Ok(HttpClient {
