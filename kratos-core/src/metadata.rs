@@ -1,6 +1,8 @@
 //! Metadata carried across services in headers, as Go Kratos's `metadata` package.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
 /// Header prefix of metadata propagated across every hop.
 pub const GLOBAL_PREFIX: &str = "x-md-global-";
@@ -18,8 +20,12 @@ pub const LOCAL_PREFIX: &str = "x-md-local-";
 /// assert_eq!(md.get("x-md-global-tenant"), Some("acme"));
 /// assert_eq!(md.values("X-MD-GLOBAL-TENANT"), ["acme", "umbrella"]);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Metadata(BTreeMap<String, Vec<String>>);
+///
+/// Cloning is cheap (a reference count; the map is copied on the first
+/// change of a shared clone), so the transports and middleware hand it
+/// around per call freely.
+#[derive(Clone, Default)]
+pub struct Metadata(Option<Arc<BTreeMap<String, Vec<String>>>>);
 
 impl Metadata {
     /// Empty metadata.
@@ -27,30 +33,36 @@ impl Metadata {
         Self::default()
     }
 
+    fn map(&self) -> Option<&BTreeMap<String, Vec<String>>> {
+        self.0.as_deref()
+    }
+
+    fn map_mut(&mut self) -> &mut BTreeMap<String, Vec<String>> {
+        Arc::make_mut(self.0.get_or_insert_with(Default::default))
+    }
+
     /// The first value of `key` (case-insensitive).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .get(&key.to_ascii_lowercase())
-            .and_then(|v| v.first())
-            .map(String::as_str)
+        self.values(key).first().map(String::as_str)
     }
 
     /// Every value of `key` (case-insensitive).
     pub fn values(&self, key: &str) -> &[String] {
-        self.0
-            .get(&key.to_ascii_lowercase())
+        self.map()
+            .and_then(|map| map.get(&key.to_ascii_lowercase()))
             .map(Vec::as_slice)
             .unwrap_or_default()
     }
 
     /// Replaces the values of `key` with `value`.
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        self.0.insert(key.to_ascii_lowercase(), vec![value.into()]);
+        self.map_mut()
+            .insert(key.to_ascii_lowercase(), vec![value.into()]);
     }
 
     /// Appends `value` to the values of `key`.
     pub fn add(&mut self, key: &str, value: impl Into<String>) {
-        self.0
+        self.map_mut()
             .entry(key.to_ascii_lowercase())
             .or_default()
             .push(value.into());
@@ -58,21 +70,39 @@ impl Metadata {
 
     /// Removes `key`.
     pub fn remove(&mut self, key: &str) -> Option<Vec<String>> {
-        self.0.remove(&key.to_ascii_lowercase())
+        self.0.as_ref()?;
+        self.map_mut().remove(&key.to_ascii_lowercase())
     }
 
     /// Iterates over keys and their values, sorted by key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.map()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
     /// Number of keys.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.map().map_or(0, BTreeMap::len)
     }
 
     /// Whether there is no key.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
+    }
+}
+
+impl PartialEq for Metadata {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Metadata {}
+
+impl fmt::Debug for Metadata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
