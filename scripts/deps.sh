@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need on Debian, if they are missing:
-# etcd (registry and config tests start their own) and protoc (the etcd-client
-# crate runs one at build time). Idempotent; a no-op when all are present.
+# etcd (registry and config tests start their own), protoc (the etcd-client
+# crate runs one at build time) and openssl (the etcd TLS tests make throwaway
+# certificates with it). Idempotent; a no-op when all are present.
 set -euo pipefail
 
 need=()
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
 [ -f /usr/include/google/protobuf/descriptor.proto ] || need+=(libprotobuf-dev)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""

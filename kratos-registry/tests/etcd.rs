@@ -14,6 +14,9 @@ mod lease;
 mod measure;
 #[path = "etcd/outage.rs"]
 mod outage;
+#[cfg(feature = "etcd-tls")]
+#[path = "etcd/tls.rs"]
+mod tls;
 #[path = "etcd/watch.rs"]
 mod watch;
 #[path = "etcd/wire.rs"]

@@ -3,7 +3,8 @@
 //! - [`EtcdServer`] starts the **real** `etcd` binary on free loopback ports
 //!   with a temporary data directory, waits until it is healthy, and can stop,
 //!   kill (SIGKILL) and restart it on the same data directory (or a fresh one).
-//!   It is killed when dropped.
+//!   It is killed when dropped. [`EtcdServer::start_tls`] serves clients
+//!   over TLS with a certificate from a throwaway [`TestCa`].
 //! - [`ConsulAgent`] is an in-process stand-in for a Consul agent that follows
 //!   the documented HTTP API: service registration with TTL checks, health
 //!   queries with blocking (`index` + `wait`) semantics, and the KV store.
@@ -24,6 +25,8 @@
 //! # Structure
 //!
 //! - [`EtcdServer`]: a child `etcd` process (needs `apt-get install -y etcd-server`).
+//! - [`TestCa`]: a throwaway CA and server certificates for `127.0.0.1`, made
+//!   with the `openssl` CLI (package `openssl`) when a test needs TLS.
 //! - [`ConsulAgent`]: the stand-in agent; see its docs for the endpoints it serves.
 #![forbid(unsafe_code)]
 #![warn(
@@ -35,6 +38,8 @@
 
 mod consul;
 mod etcd;
+mod tls;
 
 pub use consul::{ConsulAgent, ConsulAgentBuilder};
 pub use etcd::EtcdServer;
+pub use tls::TestCa;

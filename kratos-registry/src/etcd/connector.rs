@@ -84,8 +84,14 @@ impl Connector {
     }
 
     pub(crate) fn unavailable(&self, what: &str, e: etcd_client::Error) -> RegistryError {
+        let hint = if e.to_string().contains("invalid peer certificate") {
+            "the TLS handshake failed: does the CA given with `tls(..)` sign etcd's \
+             certificate, and does that certificate name the endpoint's host?"
+        } else {
+            "is etcd running and reachable?"
+        };
         RegistryError::unavailable(format!(
-            "{what} etcd at {} failed; is etcd running and reachable?",
+            "{what} etcd at {} failed; {hint}",
             self.endpoints.join(",")
         ))
         .with_source(e)

@@ -221,6 +221,28 @@ impl EtcdRegistryBuilder {
     }
 
     /// Connects over TLS (use `https://` endpoints).
+    ///
+    /// No system or Mozilla roots are loaded (the `etcd-tls` feature enables
+    /// only rustls with ring), so give the CA that signed etcd's certificate;
+    /// the certificate must name the endpoint's host (e.g. subjectAltName
+    /// `IP:127.0.0.1` for `https://127.0.0.1:2379`). Add a client
+    /// certificate with [`TlsOptions::identity`] when etcd runs with
+    /// `--client-cert-auth`. A server that is not trusted fails every call
+    /// with an unavailable error saying the TLS handshake failed.
+    ///
+    /// ```no_run
+    /// use kratos_registry::etcd::{Certificate, EtcdRegistry, TlsOptions};
+    ///
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ca = std::fs::read("/etc/etcd/ca.pem")?;
+    /// let registry = EtcdRegistry::builder(["https://127.0.0.1:2379"])
+    ///     .tls(TlsOptions::new().ca_certificate(Certificate::from_pem(ca)))
+    ///     .connect()
+    ///     .await?;
+    /// # let _ = registry;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "etcd-tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "etcd-tls")))]
     pub fn tls(mut self, tls: TlsOptions) -> Self {
