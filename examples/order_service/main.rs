@@ -33,7 +33,6 @@ use kratos::config::{Config, EnvSource, FileSource};
 use kratos::grpc::{GrpcChannel, GrpcServer};
 use kratos::http::HttpServer;
 use kratos::middleware::logging::LoggingLayer;
-use kratos::middleware::metrics::MetricsLayer;
 use kratos::middleware::metrics::prometheus::Prometheus;
 use kratos::registry::{Discovery, MemoryRegistry, Registrar};
 use kratos_examples_api::api::order::v1::order_service_http;
@@ -167,7 +166,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         GrpcChannel::builder()
             .endpoint(format!("discovery:///{name}"))
             .discovery_arc(registry.discovery.clone())
-            .layer(MetricsLayer::client())
+            .layer(kratos::middleware::client_defaults())
             .block(true)
             .connect()
     };

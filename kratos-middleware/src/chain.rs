@@ -71,11 +71,15 @@ type TracingLayer = crate::tracing::TracingLayer;
 type TracingLayer = Identity;
 
 #[cfg(feature = "otel")]
-fn server_tracing() -> TracingLayer {
-    TracingLayer::server()
+fn tracing(server: bool) -> TracingLayer {
+    if server {
+        TracingLayer::server()
+    } else {
+        TracingLayer::client()
+    }
 }
 #[cfg(not(feature = "otel"))]
-fn server_tracing() -> TracingLayer {
+fn tracing(_server: bool) -> TracingLayer {
     Identity::new()
 }
 
@@ -87,11 +91,15 @@ type MetricsLayer = crate::metrics::MetricsLayer;
 type MetricsLayer = Identity;
 
 #[cfg(feature = "metrics")]
-fn server_metrics() -> MetricsLayer {
-    MetricsLayer::server()
+fn metrics(server: bool) -> MetricsLayer {
+    if server {
+        MetricsLayer::server()
+    } else {
+        MetricsLayer::client()
+    }
 }
 #[cfg(not(feature = "metrics"))]
-fn server_metrics() -> MetricsLayer {
+fn metrics(_server: bool) -> MetricsLayer {
     Identity::new()
 }
 
@@ -104,8 +112,33 @@ fn server_metrics() -> MetricsLayer {
 pub fn server_defaults() -> ServerDefaults {
     Chain::new()
         .with(RecoveryLayer::new())
-        .with(server_tracing())
-        .with(server_metrics())
+        .with(tracing(true))
+        .with(metrics(true))
         .with(MetadataLayer::server())
         .with(TimeoutLayer::new(Duration::from_secs(1)))
+}
+
+/// The type of [`client_defaults`].
+pub type ClientDefaults =
+    Chain<Stack<MetadataLayer, Stack<MetricsLayer, Stack<TracingLayer, Identity>>>>;
+
+/// The default client chain, outermost first: a client span whose context
+/// travels in the request headers (with the `otel` feature), request
+/// metrics (`client_requests_*`, with the `metrics` feature) and metadata
+/// (the incoming `x-md-global-*` of the call being served, plus the
+/// request's own [`Metadata`](kratos_core::Metadata), sent as headers).
+/// Deadlines come from the client's own timeout.
+///
+/// ```
+/// use kratos_middleware::client_defaults;
+///
+/// // GrpcChannel::builder().endpoint("discovery:///user").layer(client_defaults())
+/// let chain = client_defaults();
+/// # let _ = chain;
+/// ```
+pub fn client_defaults() -> ClientDefaults {
+    Chain::new()
+        .with(tracing(false))
+        .with(metrics(false))
+        .with(MetadataLayer::client())
 }

@@ -37,7 +37,8 @@
 //! # Chains and matching
 //!
 //! [`Chain`] lists layers outermost first; [`server_defaults`] is recovery,
-//! tracing, request metrics, metadata and a 1 s timeout. [`when`] binds a layer to the operations a
+//! tracing, request metrics, metadata and a 1 s timeout; [`client_defaults`]
+//! is tracing, request metrics and metadata. [`when`] binds a layer to the operations a
 //! [`Matcher`] selects: exact, prefix, regex (compiled once), a predicate,
 //! and their negation and combinations.
 //!
@@ -79,7 +80,7 @@
 //! # Structure
 //!
 //! - [`Middleware`], [`Next`], [`from_fn`], [`layer`]: writing a middleware.
-//! - [`Chain`], [`server_defaults`]: lists of layers.
+//! - [`Chain`], [`server_defaults`], [`client_defaults`]: lists of layers.
 //! - [`Matcher`], [`when`]: binding a layer to operations.
 //! - [`FromBody`]: the body types a layer can answer with.
 //! - one module per built-in, each with its layer, service and future, as in
@@ -121,7 +122,7 @@ pub mod tracing;
 pub mod validate;
 
 pub use body::FromBody;
-pub use chain::{Chain, ServerDefaults, server_defaults};
+pub use chain::{Chain, ClientDefaults, ServerDefaults, client_defaults, server_defaults};
 pub use matcher::{MatchFuture, MatchLayer, MatchService, Matcher, when};
 pub use middleware::{
     FromFn, Middleware, MiddlewareLayer, MiddlewareService, Next, from_fn, layer,

@@ -19,7 +19,7 @@ use kratos_middleware::timeout::TimeoutLayer;
 use kratos_middleware::tracing::TracingLayer;
 #[cfg(feature = "validate")]
 use kratos_middleware::validate::ValidateLayer;
-use kratos_middleware::{Matcher, Next, Request, from_fn, server_defaults, when};
+use kratos_middleware::{Matcher, Next, Request, client_defaults, from_fn, server_defaults, when};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -55,6 +55,7 @@ fn layers_services_and_futures_are_send_and_sync() {
     #[cfg(feature = "otel")]
     future_is_send(TracingLayer::client());
     future_is_send(server_defaults());
+    future_is_send(client_defaults());
     future_is_send(when(
         Matcher::prefix("/a"),
         from_fn(|req: Request, next: Next| next.run(req)),
