@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
@@ -347,21 +348,15 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/agent/service/register", put(register))
         .route("/v1/agent/service/deregister/{id}", put(deregister))
         .route("/v1/agent/check/update/{id}", put(check_update))
-        .route("/v1/agent/check/pass/{id}", put(check_pass))
-        .route("/v1/agent/check/warn/{id}", put(check_warn))
-        .route("/v1/agent/check/fail/{id}", put(check_fail))
+        .route("/v1/agent/check/pass/{id}", put(check_as("passing")))
+        .route("/v1/agent/check/warn/{id}", put(check_as("warning")))
+        .route("/v1/agent/check/fail/{id}", put(check_as("critical")))
         .route("/v1/agent/services", get(agent_services))
         .route("/v1/health/service/{name}", get(health_service))
         .route("/v1/catalog/services", get(catalog_services))
         .route("/v1/status/leader", get(|| async { "\"127.0.0.1:8300\"" }))
-        .route(
-            "/v1/kv",
-            get(kv_get_root).put(kv_put_root).delete(kv_delete_root),
-        )
-        .route(
-            "/v1/kv/",
-            get(kv_get_root).put(kv_put_root).delete(kv_delete_root),
-        )
+        .route("/v1/kv", get(kv_get).put(kv_put).delete(kv_delete))
+        .route("/v1/kv/", get(kv_get).put(kv_put).delete(kv_delete))
         .route("/v1/kv/{*key}", get(kv_get).put(kv_put).delete(kv_delete))
         .with_state(shared)
 }
@@ -507,6 +502,25 @@ fn admit(shared: &Shared, headers: &HeaderMap, query: &Query) -> Option<Response
     None
 }
 
+/// The query of a request the agent admitted (see [`admit`]): what every
+/// endpoint starts with; a request that is not admitted gets its error.
+struct Admitted(Query);
+
+impl FromRequestParts<Arc<Shared>> for Admitted {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        shared: &Arc<Shared>,
+    ) -> Result<Self, Self::Rejection> {
+        let query = Query::parse(parts.uri.query().map(str::to_owned));
+        match admit(shared, &parts.headers, &query) {
+            Some(rejection) => Err(rejection),
+            None => Ok(Admitted(query)),
+        }
+    }
+}
+
 fn with_index(index: u64, body: Response) -> Response {
     let mut resp = body;
     let headers = resp.headers_mut();
@@ -554,16 +568,7 @@ async fn blocking_read<T>(
     }
 }
 
-async fn register(
-    State(shared): State<Arc<Shared>>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let query = Query::parse(raw);
-    if let Some(resp) = admit(&shared, &headers, &query) {
-        return resp;
-    }
+async fn register(State(shared): State<Arc<Shared>>, _: Admitted, body: Bytes) -> Response {
     let body: RegisterBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
@@ -651,13 +656,8 @@ async fn register(
 async fn deregister(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    _: Admitted,
 ) -> Response {
-    let query = Query::parse(raw);
-    if let Some(resp) = admit(&shared, &headers, &query) {
-        return resp;
-    }
     let mut st = shared.lock();
     let Some(old) = st.services.remove(&id) else {
         return error(StatusCode::NOT_FOUND, format!("Unknown service ID {id:?}"));
@@ -708,14 +708,9 @@ fn update_check(shared: &Shared, id: &str, status: &str, output: String) -> Resp
 async fn check_update(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    _: Admitted,
     body: Bytes,
 ) -> Response {
-    let query = Query::parse(raw);
-    if let Some(resp) = admit(&shared, &headers, &query) {
-        return resp;
-    }
     let body: CheckUpdateBody = if body.is_empty() {
         CheckUpdateBody::default()
     } else {
@@ -733,44 +728,22 @@ async fn check_update(
     update_check(&shared, &id, &status, body.output.unwrap_or_default())
 }
 
-async fn check_pass(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    check_shortcut(&shared, &id, raw, &headers, "passing")
-}
-
-async fn check_warn(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    check_shortcut(&shared, &id, raw, &headers, "warning")
-}
-
-async fn check_fail(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    check_shortcut(&shared, &id, raw, &headers, "critical")
-}
-
-fn check_shortcut(
-    shared: &Shared,
-    id: &str,
-    raw: Option<String>,
-    headers: &HeaderMap,
-    status: &str,
-) -> Response {
-    let query = Query::parse(raw);
-    if let Some(resp) = admit(shared, headers, &query) {
-        return resp;
+/// The handler of a check shortcut setting `status`.
+fn check_as(
+    status: &'static str,
+) -> impl Fn(State<Arc<Shared>>, Path<String>, Admitted) -> std::future::Ready<Response>
++ Clone
++ Send
++ Sync
++ 'static {
+    move |State(shared), Path(id), Admitted(query)| {
+        std::future::ready(check_shortcut(&shared, &id, &query, status))
     }
+}
+
+/// `/v1/agent/check/{pass,warn,fail}/{id}`: sets the check to `status`,
+/// with the `note` query parameter as its output.
+fn check_shortcut(shared: &Shared, id: &str, query: &Query, status: &str) -> Response {
     let note = query.get("note").unwrap_or_default().to_owned();
     update_check(shared, id, status, note)
 }
@@ -791,15 +764,7 @@ fn service_json(s: &AgentService, dc: &str) -> Value {
     })
 }
 
-async fn agent_services(
-    State(shared): State<Arc<Shared>>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let query = Query::parse(raw);
-    if let Some(resp) = admit(&shared, &headers, &query) {
-        return resp;
-    }
+async fn agent_services(State(shared): State<Arc<Shared>>, _: Admitted) -> Response {
     let st = shared.lock();
     let map: serde_json::Map<String, Value> = st
         .services
@@ -811,13 +776,8 @@ async fn agent_services(
 
 async fn catalog_services(
     State(shared): State<Arc<Shared>>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    Admitted(query): Admitted,
 ) -> Response {
-    let query = Query::parse(raw);
-    if let Some(resp) = admit(&shared, &headers, &query) {
-        return resp;
-    }
     let (value, index) = blocking_read(&shared, &query, |st| {
         let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for s in st.services.values() {
@@ -837,13 +797,8 @@ async fn catalog_services(
 async fn health_service(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    Admitted(query): Admitted,
 ) -> Response {
-    let query = Query::parse(raw);
-    if let Some(resp) = admit(&shared, &headers, &query) {
-        return resp;
-    }
     let passing = query.has("passing");
     let tag = query.get("tag").map(str::to_owned);
     let dc = shared.datacenter.clone();
@@ -890,33 +845,13 @@ fn kv_matches(key: &str, target: &str, recurse: bool) -> bool {
     }
 }
 
-async fn kv_get_root(state: State<Arc<Shared>>, raw: RawQuery, headers: HeaderMap) -> Response {
-    kv_get(state, Path(String::new()), raw, headers).await
-}
-
-async fn kv_put_root(
-    state: State<Arc<Shared>>,
-    raw: RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    kv_put(state, Path(String::new()), raw, headers, body).await
-}
-
-async fn kv_delete_root(state: State<Arc<Shared>>, raw: RawQuery, headers: HeaderMap) -> Response {
-    kv_delete(state, Path(String::new()), raw, headers).await
-}
-
 async fn kv_get(
     State(shared): State<Arc<Shared>>,
-    Path(key): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    key: Option<Path<String>>,
+    Admitted(query): Admitted,
 ) -> Response {
-    let query = Query::parse(raw);
-    if let Some(resp) = admit(&shared, &headers, &query) {
-        return resp;
-    }
+    // `/v1/kv` and `/v1/kv/` have no key.
+    let key = key.map(|Path(key)| key).unwrap_or_default();
     let keys_only = query.has("keys");
     let recurse = query.has("recurse") || keys_only;
     let separator = query.get("separator").map(str::to_owned);
@@ -984,15 +919,12 @@ async fn kv_get(
 
 async fn kv_put(
     State(shared): State<Arc<Shared>>,
-    Path(key): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    key: Option<Path<String>>,
+    Admitted(query): Admitted,
     body: Bytes,
 ) -> Response {
-    let query = Query::parse(raw);
-    if let Some(resp) = admit(&shared, &headers, &query) {
-        return resp;
-    }
+    // `/v1/kv` and `/v1/kv/` have no key.
+    let key = key.map(|Path(key)| key).unwrap_or_default();
     if key.is_empty() {
         return error(StatusCode::BAD_REQUEST, "Missing key name");
     }
@@ -1028,14 +960,11 @@ async fn kv_put(
 
 async fn kv_delete(
     State(shared): State<Arc<Shared>>,
-    Path(key): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    key: Option<Path<String>>,
+    Admitted(query): Admitted,
 ) -> Response {
-    let query = Query::parse(raw);
-    if let Some(resp) = admit(&shared, &headers, &query) {
-        return resp;
-    }
+    // `/v1/kv` and `/v1/kv/` have no key.
+    let key = key.map(|Path(key)| key).unwrap_or_default();
     let recurse = query.has("recurse");
     let cas: Option<u64> = query.get("cas").and_then(|c| c.parse().ok());
     let mut st = shared.lock();
