@@ -15,3 +15,5 @@ mod options;
 mod outage;
 #[path = "consul/watch.rs"]
 mod watch;
+#[path = "shared/watching.rs"]
+mod watching;

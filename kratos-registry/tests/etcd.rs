@@ -19,5 +19,7 @@ mod outage;
 mod tls;
 #[path = "etcd/watch.rs"]
 mod watch;
+#[path = "shared/watching.rs"]
+mod watching;
 #[path = "etcd/wire.rs"]
 mod wire;

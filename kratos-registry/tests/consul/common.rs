@@ -3,8 +3,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use kratos_registry::ServiceInstance;
 use kratos_registry::consul::{ConsulRegistry, ConsulRegistryBuilder};
-use kratos_registry::{ServiceInstance, Watcher};
 use kratos_testing::ConsulAgent;
 
 /// The heartbeat the tests use (the check TTL is twice this).
@@ -82,32 +82,4 @@ pub(crate) fn instance(name: &str, id: &str) -> ServiceInstance {
 
 pub(crate) fn ids(list: &[ServiceInstance]) -> Vec<String> {
     list.iter().map(|i| i.id.clone()).collect()
-}
-
-pub(crate) async fn next_within(
-    watcher: &mut Box<dyn Watcher>,
-    within: Duration,
-) -> Vec<ServiceInstance> {
-    tokio::time::timeout(within, watcher.next())
-        .await
-        .unwrap_or_else(|_| panic!("the watcher yielded no list within {within:?}"))
-        .expect("watcher next")
-}
-
-pub(crate) async fn wait_for(
-    watcher: &mut Box<dyn Watcher>,
-    within: Duration,
-    mut pred: impl FnMut(&[ServiceInstance]) -> bool,
-) -> Vec<ServiceInstance> {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let list = tokio::time::timeout(left, watcher.next())
-            .await
-            .unwrap_or_else(|_| panic!("no list matching the condition within {within:?}"))
-            .expect("watcher next");
-        if pred(&list) {
-            return list;
-        }
-    }
 }

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use kratos_registry::consul::ConsulRegistry;
 use kratos_registry::{Discovery, Registrar};
 
-use crate::common::{Agent, HEARTBEAT, ids, instance, next_within, unique_name, wait_for};
+use crate::common::{Agent, HEARTBEAT, ids, instance, unique_name};
+use crate::watching::{next_within, wait_for};
 
 #[tokio::test]
 async fn heartbeat_keeps_the_check_passing() {

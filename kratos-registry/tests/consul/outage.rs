@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use kratos_registry::{Discovery, Registrar};
 
-use crate::common::{Agent, instance, next_within, unique_name, wait_for};
+use crate::common::{Agent, instance, unique_name};
+use crate::watching::{next_within, wait_for};
 
 #[tokio::test]
 async fn last_known_list_is_served_while_the_agent_is_down() {

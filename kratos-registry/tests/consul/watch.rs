@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use kratos_registry::{Discovery, Registrar};
 
-use crate::common::{Agent, ids, instance, next_within, unique_name, wait_for};
+use crate::common::{Agent, ids, instance, unique_name};
+use crate::watching::{next_within, wait_for};
 
 #[tokio::test]
 async fn watcher_sees_two_then_one_then_none() {

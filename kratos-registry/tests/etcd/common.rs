@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use kratos_registry::ServiceInstance;
 use kratos_registry::etcd::EtcdRegistry;
-use kratos_registry::{ServiceInstance, Watcher};
 use kratos_testing::EtcdServer;
 
 /// The lease TTL the tests use, short so that expiry tests stay fast.
@@ -37,34 +37,4 @@ pub(crate) fn instance(id: &str) -> ServiceInstance {
 
 pub(crate) fn ids(list: &[ServiceInstance]) -> Vec<&str> {
     list.iter().map(|i| i.id.as_str()).collect()
-}
-
-/// The watcher's next list, failing the test if none comes within `within`.
-pub(crate) async fn next_within(
-    watcher: &mut Box<dyn Watcher>,
-    within: Duration,
-) -> Vec<ServiceInstance> {
-    tokio::time::timeout(within, watcher.next())
-        .await
-        .unwrap_or_else(|_| panic!("the watcher yielded no list within {within:?}"))
-        .expect("watcher next")
-}
-
-/// Reads lists until one satisfies `pred`; fails after `within`.
-pub(crate) async fn wait_for(
-    watcher: &mut Box<dyn Watcher>,
-    within: Duration,
-    mut pred: impl FnMut(&[ServiceInstance]) -> bool,
-) -> Vec<ServiceInstance> {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let list = tokio::time::timeout(left, watcher.next())
-            .await
-            .unwrap_or_else(|_| panic!("no list matching the condition within {within:?}"))
-            .expect("watcher next");
-        if pred(&list) {
-            return list;
-        }
-    }
 }

@@ -7,7 +7,8 @@ use kratos_registry::etcd::etcd_client::GetOptions;
 use kratos_registry::{Discovery, Registrar};
 use kratos_testing::EtcdServer;
 
-use crate::common::{TTL, ids, instance, next_within, raw, registry, wait_for};
+use crate::common::{TTL, ids, instance, raw, registry};
+use crate::watching::{next_within, wait_for};
 
 #[tokio::test]
 async fn a_registrar_gone_without_deregister_disappears_after_the_ttl() {

@@ -11,7 +11,8 @@ use kratos_registry::etcd::EtcdRegistry;
 use kratos_registry::{Discovery, ServiceInstance};
 use kratos_testing::EtcdServer;
 
-use crate::common::{instance, next_within, raw};
+use crate::common::{instance, raw};
+use crate::watching::next_within;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;

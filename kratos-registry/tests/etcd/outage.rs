@@ -8,7 +8,8 @@ use kratos_registry::etcd::EtcdRegistry;
 use kratos_registry::{Discovery, Registrar, ServiceInstance, Watcher};
 use kratos_testing::EtcdServer;
 
-use crate::common::{ids, instance, next_within, raw, registry, wait_for};
+use crate::common::{ids, instance, raw, registry};
+use crate::watching::{next_within, wait_for};
 
 const TTL: Duration = Duration::from_secs(3);
 const OUTAGE: Duration = Duration::from_secs(5);

@@ -8,7 +8,8 @@ use kratos_registry::etcd::{Certificate, EtcdRegistry, TlsOptions};
 use kratos_registry::{Discovery, Registrar, RegistryError};
 use kratos_testing::{EtcdServer, TestCa};
 
-use crate::common::{TTL, instance, next_within, wait_for};
+use crate::common::{TTL, instance};
+use crate::watching::{next_within, wait_for};
 
 /// A registry talking to `etcd` with `tls`, with short timeouts.
 async fn tls_registry(etcd: &EtcdServer, tls: TlsOptions) -> EtcdRegistry {

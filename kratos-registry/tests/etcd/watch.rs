@@ -5,7 +5,8 @@ use std::time::Duration;
 use kratos_registry::{Discovery, Registrar};
 use kratos_testing::EtcdServer;
 
-use crate::common::{TTL, ids, instance, next_within, registry, wait_for};
+use crate::common::{TTL, ids, instance, registry};
+use crate::watching::{next_within, wait_for};
 
 #[tokio::test]
 async fn watcher_sees_two_then_one_then_none() {
