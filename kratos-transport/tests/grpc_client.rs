@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Echoer, SERVICE, answered_by, register_dead, start};
+use common::{Echoer, SERVICE, answered_by, node, register_dead, start};
 use kratos_core::{Error, Kind, TransportInfo};
 use kratos_examples_api::echo::v1::EchoRequest;
 use kratos_examples_api::echo::v1::echo_client::EchoClient;
@@ -159,18 +159,10 @@ async fn killed_instance_fails_fast_and_is_reported() {
         }
     }
     assert_eq!(failed, 10);
-    let nodes = channel.selector().nodes();
-    let dead = nodes
-        .iter()
-        .find(|w| w.node().instance_id() == "dead")
-        .unwrap();
+    let dead = node(channel.selector(), "dead");
     assert_eq!(dead.stats().failures(), 10);
     assert_eq!(dead.stats().inflight(), 0);
-    let alive = nodes
-        .iter()
-        .find(|w| w.node().instance_id() == "a")
-        .unwrap();
-    assert_eq!(alive.stats().failures(), 0);
+    assert_eq!(node(channel.selector(), "a").stats().failures(), 0);
     a.stop().await;
 }
 

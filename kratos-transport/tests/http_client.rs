@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use common::{SERVICE, answered_by, register_dead, start};
+use common::{SERVICE, answered_by, node, register_dead, start};
 use http_body_util::Full;
 use kratos_core::Error;
 use kratos_examples_api::helloworld::v1::HelloReply;
@@ -113,12 +113,7 @@ async fn killed_instance_fails_fast_and_is_reported() {
     let counts = spread(&client, 10).await;
     assert_eq!(counts.get("a"), Some(&5), "{counts:?}");
     assert_eq!(counts.get("error TRANSPORT"), Some(&5), "{counts:?}");
-    let nodes = client.selector().nodes();
-    let dead = nodes
-        .iter()
-        .find(|w| w.node().instance_id() == "dead")
-        .unwrap();
-    assert_eq!(dead.stats().failures(), 5);
+    assert_eq!(node(client.selector(), "dead").stats().failures(), 5);
     a.stop().await;
 }
 

@@ -205,3 +205,13 @@ pub async fn register_dead(registry: &MemoryRegistry, id: &str) -> ServiceInstan
 pub fn answered_by(message: &str) -> &str {
     message.rsplit(' ').next().unwrap_or_default()
 }
+
+/// The node of instance `id` in `selector`'s current node list.
+pub fn node(selector: &kratos_selector::Selector, id: &str) -> kratos_selector::WeightedNode {
+    selector
+        .nodes()
+        .iter()
+        .find(|w| w.node().instance_id() == id)
+        .unwrap_or_else(|| panic!("no node {id}"))
+        .clone()
+}
