@@ -35,6 +35,34 @@
 //! its instance's `weight` metadata (default 100). Write your own by
 //! implementing [`Balancer`]; it sees each node's [`NodeStats`].
 //!
+//! # Node health
+//!
+//! The same for every balancer. A call reported
+//! [`DoneInfo::unreachable`] (connection refused or reset, no answer within
+//! the deadline) ejects its node at once, for 1 s doubling up to 30 s; when
+//! the time is up one call probes it, and an answer brings it back. A node
+//! whose calls wait for their response head for much longer than usual is
+//! skipped (a frozen host stops collecting calls within milliseconds).
+//! [`Selector::select_excluding`] avoids the nodes a retry already tried.
+//! While at least one candidate is healthy and untried, only those are
+//! picked; when none is, the pick is among them all anyway, so ejection alone
+//! never fails a call. Tune it with [`HealthPolicy`].
+//!
+//! ```
+//! use kratos_selector::balancer::RoundRobin;
+//! use kratos_selector::{DoneInfo, Node, Selector};
+//!
+//! let selector = Selector::builder().balancer(RoundRobin::new()).build();
+//! selector.apply([Node::new("grpc", "10.0.0.1:9000"), Node::new("grpc", "10.0.0.2:9000")]);
+//! let (first, done) = selector.select().unwrap();
+//! done.done(DoneInfo::unreachable("connection refused"));
+//! for _ in 0..10 {
+//!     let (node, done) = selector.select().unwrap();
+//!     assert_ne!(node.address(), first.address());
+//!     done.done(DoneInfo::new());
+//! }
+//! ```
+//!
 //! # The hot path
 //!
 //! [`Selector::apply`] builds a new immutable list and swaps it in whole
@@ -50,6 +78,7 @@
 //!
 //! - [`Node`]: one endpoint of one instance, with version, metadata, weight.
 //! - [`Selector`], [`SelectorBuilder`], [`Done`], [`DoneInfo`], [`WeightedNode`].
+//! - [`HealthPolicy`]: ejection times and stall detection.
 //! - [`balancer`]: [`Balancer`], [`BalancerBuilder`], the four balancers and [`NodeStats`].
 //! - [`NodeFilter`], [`NodeFilters`], [`VersionFilter`], [`MetadataFilter`], [`FnFilter`].
 #![forbid(unsafe_code)]
@@ -63,11 +92,13 @@
 
 pub mod balancer;
 mod filter;
+mod health;
 mod node;
 mod selector;
 
 pub use balancer::{Balancer, BalancerBuilder, NodeStats, PickTime};
 pub use filter::{FnFilter, MetadataFilter, NodeFilter, NodeFilters, VersionFilter};
+pub use health::HealthPolicy;
 pub use node::{DEFAULT_WEIGHT, Node, WEIGHT_KEY};
 pub use selector::{
     BoxError, Done, DoneInfo, SelectError, Selector, SelectorBuilder, WeightedNode,

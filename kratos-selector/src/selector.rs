@@ -10,7 +10,12 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::balancer::{Balancer, NodeStats, PickTime, Wrr};
+use crate::health::{Availability, HealthPolicy, ProbeSchedule};
 use crate::{Node, NodeFilter, NodeFilters};
+
+/// How soon a probe that could not be sent (its node held by another probe,
+/// or filtered out of the call) is tried again.
+const PROBE_RECHECK: Duration = Duration::from_millis(100);
 
 /// A boxed error, as carried by [`DoneInfo`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -66,6 +71,7 @@ impl WeightedNode {
 pub struct DoneInfo {
     error: Option<BoxError>,
     node_failure: bool,
+    unreachable: bool,
     reply_metadata: http::HeaderMap,
     latency: Option<Duration>,
 }
@@ -83,6 +89,17 @@ impl DoneInfo {
             error: Some(error.into()),
             node_failure: true,
             ..Self::default()
+        }
+    }
+
+    /// A call that failed at the transport level: the connection was
+    /// refused or reset, or no answer came within the deadline. Besides
+    /// counting as a [failure](Self::failed), it ejects the node from
+    /// rotation for a while (see [`HealthPolicy`](crate::HealthPolicy)).
+    pub fn unreachable(error: impl Into<BoxError>) -> Self {
+        Self {
+            unreachable: true,
+            ..Self::failed(error)
         }
     }
 
@@ -115,6 +132,11 @@ impl DoneInfo {
         self.node_failure
     }
 
+    /// Whether the node was unreachable (the call ejects it).
+    pub fn is_unreachable(&self) -> bool {
+        self.unreachable
+    }
+
     /// The reply metadata.
     pub fn reply_metadata(&self) -> &http::HeaderMap {
         &self.reply_metadata
@@ -126,42 +148,95 @@ impl DoneInfo {
     }
 }
 
-/// The callback of one pick: call [`Done::done`] when the call finished.
+/// The callback of one pick: call [`Done::done`] when the call finished
+/// (and [`Done::responded`] when its response head arrived, if that is
+/// earlier, as for a stream).
 ///
 /// Dropping it without calling `done` (the caller gave up on the call) only
 /// ends the in-flight count: no latency or success sample is recorded.
 #[must_use = "report the outcome with `done`, or the call only counts as cancelled"]
 pub struct Done {
-    stats: Option<Arc<NodeStats>>,
-    picked: Option<Instant>,
+    node: Option<WeightedNode>,
+    picked: Instant,
+    timed: bool,
+    probe: bool,
+    responded: bool,
+    policy: HealthPolicy,
+    schedule: Arc<ProbeSchedule>,
 }
 
 impl Done {
-    fn new(stats: &Arc<NodeStats>, picked: Option<Instant>) -> Self {
-        stats.on_pick(picked);
+    fn new(node: &WeightedNode, picked: Instant, timed: bool, probe: bool, inner: &Inner) -> Self {
+        node.stats.on_pick(picked, timed);
         Self {
-            stats: Some(stats.clone()),
+            node: Some(node.clone()),
             picked,
+            timed,
+            probe,
+            responded: false,
+            policy: inner.health,
+            schedule: inner.schedule.clone(),
         }
     }
 
-    /// Reports the outcome of the call to the node's statistics.
+    /// Reports that the response head arrived: the node is making progress
+    /// (see stall detection in [`HealthPolicy`]). [`done`](Self::done)
+    /// implies it.
+    pub fn responded(&mut self) {
+        if !self.responded {
+            self.responded = true;
+            if let Some(node) = &self.node {
+                node.stats.on_head(self.picked, Instant::now());
+            }
+        }
+    }
+
+    /// Reports the outcome of the call to the node's statistics and health.
     pub fn done(mut self, info: DoneInfo) {
-        if let Some(stats) = self.stats.take() {
-            stats.on_done(self.picked, &info);
+        let Some(node) = self.node.take() else { return };
+        let stats = &node.stats;
+        let now = Instant::now();
+        if !self.responded {
+            if info.is_unreachable() {
+                stats.health.on_headless_end();
+            } else {
+                stats.on_head(self.picked, now);
+            }
+        }
+        stats.on_done(self.timed.then_some(self.picked), now, &info);
+        if !info.is_unreachable() {
+            stats.health.on_answer(self.probe);
+        } else if let Some(time) = stats
+            .health
+            .eject(stats.nanos(now), self.probe, &self.policy)
+        {
+            self.schedule.at(now + time);
+            tracing::warn!(
+                target: "kratos::selector",
+                node = node.node.address(),
+                ejected_for = ?time,
+                error = info.error().map(tracing::field::display),
+                "node unreachable: out of rotation"
+            );
         }
     }
 
-    /// When the node was picked, if the balancer read the clock.
+    /// When the node was picked.
     pub fn picked_at(&self) -> Option<Instant> {
-        self.picked
+        Some(self.picked)
     }
 }
 
 impl Drop for Done {
     fn drop(&mut self) {
-        if let Some(stats) = self.stats.take() {
-            stats.on_cancel();
+        if let Some(node) = self.node.take() {
+            node.stats.on_cancel();
+            if !self.responded {
+                node.stats.health.on_headless_end();
+            }
+            if self.probe {
+                node.stats.health.on_probe_cancelled();
+            }
         }
     }
 }
@@ -170,6 +245,7 @@ impl fmt::Debug for Done {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Done")
             .field("picked", &self.picked)
+            .field("probe", &self.probe)
             .finish_non_exhaustive()
     }
 }
@@ -236,6 +312,8 @@ struct Inner {
     nodes: ArcSwap<Vec<WeightedNode>>,
     balancer: Box<dyn Balancer>,
     filters: NodeFilters,
+    health: HealthPolicy,
+    schedule: Arc<ProbeSchedule>,
     updates: watch::Sender<u64>,
     apply_lock: Mutex<()>,
 }
@@ -276,7 +354,11 @@ impl Selector {
             .into_iter()
             .map(|node| match by_address.get(node.address()) {
                 Some(w) if *w.node == node => (*w).clone(),
-                Some(w) => WeightedNode::with_stats(node, w.stats.clone()),
+                Some(w) => {
+                    // Announced anew (another instance, new metadata): try it.
+                    w.stats.health.reset_ejection();
+                    WeightedNode::with_stats(node, w.stats.clone())
+                }
                 None => WeightedNode::new(node, now),
             })
             .collect();
@@ -296,10 +378,24 @@ impl Selector {
         &self,
         filters: Option<&NodeFilters>,
     ) -> Result<(Arc<Node>, Done), SelectError> {
+        self.select_excluding(filters, |_| false)
+    }
+
+    /// Picks a node for one call, with the selector's filters and `filters`,
+    /// avoiding the nodes `tried` says were tried already for this call (a
+    /// retry goes elsewhere) while another candidate exists.
+    ///
+    /// Ejected and stalled nodes are skipped while a healthy candidate
+    /// exists; when none does, the pick is among all candidates anyway.
+    pub fn select_excluding(
+        &self,
+        filters: Option<&NodeFilters>,
+        tried: impl Fn(&Node) -> bool,
+    ) -> Result<(Arc<Node>, Done), SelectError> {
         let nodes = self.inner.nodes.load();
         let call_filters = filters.filter(|f| !f.is_empty());
         if self.inner.filters.is_empty() && call_filters.is_none() {
-            return self.pick(&nodes, false);
+            return self.pick(&nodes, &nodes, false, tried);
         }
         let candidates: Vec<WeightedNode> = nodes
             .iter()
@@ -309,26 +405,127 @@ impl Selector {
             })
             .cloned()
             .collect();
-        self.pick(&candidates, !nodes.is_empty())
+        self.pick(&nodes, &candidates, !nodes.is_empty(), tried)
     }
 
+    /// Picks among `nodes`, the candidates of this call out of `all`.
     fn pick(
         &self,
+        all: &[WeightedNode],
         nodes: &[WeightedNode],
         filtered: bool,
+        tried: impl Fn(&Node) -> bool,
     ) -> Result<(Arc<Node>, Done), SelectError> {
         if nodes.is_empty() {
             return Err(SelectError { filtered });
         }
         let time = PickTime::new();
-        let index = self.inner.balancer.pick(nodes, &time);
-        let picked = nodes.get(index).unwrap_or(&nodes[0]);
-        let start = if self.inner.balancer.measures_latency() {
-            Some(time.now())
-        } else {
-            time.read()
-        };
-        Ok((picked.node.clone(), Done::new(&picked.stats, start)))
+        let now = time.now();
+        if self.inner.schedule.take_due(now)
+            && let Some(probe) = self.probe(all, nodes, now, &tried)
+        {
+            return Ok(probe);
+        }
+        // The fast path: the balancer's pick is healthy and untried.
+        let picked = self.balanced(nodes, &time);
+        if !tried(&picked.node) {
+            match picked
+                .stats
+                .health
+                .availability(picked.stats.nanos(now), &self.inner.health)
+            {
+                Availability::Ready => return Ok(self.done(picked, now, false)),
+                Availability::ProbeDue if picked.stats.health.claim_probe() => {
+                    return Ok(self.done(picked, now, true));
+                }
+                _ => {}
+            }
+        }
+        // Some node is unhealthy or tried: pick among the healthy untried
+        // ones, else the untried ones, else any.
+        let untried: Vec<&WeightedNode> = nodes.iter().filter(|w| !tried(&w.node)).collect();
+        let mut healthy: Vec<WeightedNode> = untried
+            .iter()
+            .filter(|w| {
+                w.stats
+                    .health
+                    .availability(w.stats.nanos(now), &self.inner.health)
+                    != Availability::Skip
+            })
+            .map(|w| (*w).clone())
+            .collect();
+        while !healthy.is_empty() {
+            let index = self
+                .inner
+                .balancer
+                .pick(&healthy, &time)
+                .min(healthy.len() - 1);
+            let w = &healthy[index];
+            match w
+                .stats
+                .health
+                .availability(w.stats.nanos(now), &self.inner.health)
+            {
+                Availability::Ready => return Ok(self.done(w, now, false)),
+                Availability::ProbeDue if w.stats.health.claim_probe() => {
+                    return Ok(self.done(w, now, true));
+                }
+                _ => {
+                    healthy.swap_remove(index);
+                }
+            }
+        }
+        if untried.is_empty() {
+            return Ok(self.done(picked, now, false));
+        }
+        let fallback: Vec<WeightedNode> = untried.into_iter().cloned().collect();
+        let picked = self.balanced(&fallback, &time);
+        Ok(self.done(picked, now, false))
+    }
+
+    /// A probe is due: claims one among the candidates, and reschedules the
+    /// nodes still ejected.
+    fn probe(
+        &self,
+        all: &[WeightedNode],
+        nodes: &[WeightedNode],
+        now: Instant,
+        tried: &impl Fn(&Node) -> bool,
+    ) -> Option<(Arc<Node>, Done)> {
+        let mut claimed = None;
+        for w in nodes {
+            let due = w
+                .stats
+                .health
+                .availability(w.stats.nanos(now), &self.inner.health)
+                == Availability::ProbeDue;
+            if due && claimed.is_none() && !tried(&w.node) && w.stats.health.claim_probe() {
+                claimed = Some(w);
+            }
+        }
+        for w in all {
+            if claimed.is_some_and(|c| std::ptr::eq(c, w)) {
+                continue;
+            }
+            if let Some(end) = w.stats.health.ejection_end() {
+                // A probe already due (held by a call, or outside this
+                // call's filters) is looked at again soon.
+                let end = w.stats.instant(end).max(now + PROBE_RECHECK);
+                self.inner.schedule.at(end);
+            }
+        }
+        claimed.map(|w| self.done(w, now, true))
+    }
+
+    fn balanced<'a>(&self, nodes: &'a [WeightedNode], time: &PickTime) -> &'a WeightedNode {
+        let index = self.inner.balancer.pick(nodes, time);
+        nodes.get(index).unwrap_or(&nodes[0])
+    }
+
+    fn done(&self, picked: &WeightedNode, now: Instant, probe: bool) -> (Arc<Node>, Done) {
+        let timed = self.inner.balancer.measures_latency();
+        let done = Done::new(picked, now, timed, probe, &self.inner);
+        (picked.node.clone(), done)
     }
 
     /// The current node list with its statistics.
@@ -367,6 +564,7 @@ impl fmt::Debug for Selector {
 pub struct SelectorBuilder {
     balancer: Option<Box<dyn Balancer>>,
     filters: NodeFilters,
+    health: HealthPolicy,
 }
 
 impl SelectorBuilder {
@@ -394,6 +592,13 @@ impl SelectorBuilder {
         self
     }
 
+    /// How unreachable nodes are ejected and stalled ones skipped (default:
+    /// [`HealthPolicy::new`]).
+    pub fn health(mut self, policy: HealthPolicy) -> Self {
+        self.health = policy;
+        self
+    }
+
     /// Builds the selector, with an empty node list.
     pub fn build(self) -> Selector {
         Selector {
@@ -401,6 +606,8 @@ impl SelectorBuilder {
                 nodes: ArcSwap::from_pointee(Vec::new()),
                 balancer: self.balancer.unwrap_or_else(|| Box::new(Wrr::new())),
                 filters: self.filters,
+                health: self.health,
+                schedule: Arc::new(ProbeSchedule::new()),
                 updates: watch::channel(0).0,
                 apply_lock: Mutex::new(()),
             }),

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::DoneInfo;
+use crate::health::Health;
 
 /// The decay constant of the moving averages (Go Kratos's `tau`).
 pub const DECAY: Duration = Duration::from_millis(600);
@@ -41,6 +42,7 @@ pub struct NodeStats {
     requests: AtomicU64,
     failures: AtomicU64,
     pub(crate) current_weight: AtomicI64,
+    pub(crate) health: Health,
 }
 
 impl NodeStats {
@@ -55,34 +57,48 @@ impl NodeStats {
             requests: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             current_weight: AtomicI64::new(0),
+            health: Health::default(),
         }
     }
 
-    fn nanos(&self, at: Instant) -> u64 {
+    /// The instant `ns` nanoseconds after the epoch.
+    pub(crate) fn instant(&self, ns: u64) -> Instant {
+        self.epoch + Duration::from_nanos(ns)
+    }
+
+    pub(crate) fn nanos(&self, at: Instant) -> u64 {
         u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
 
-    pub(crate) fn on_pick(&self, now: Option<Instant>) {
-        if let Some(now) = now {
-            self.last_pick_ns
-                .store(self.nanos(now).saturating_add(1), Relaxed);
+    /// A call was picked at `now`; `timed` records the pick time for
+    /// [`since_last_pick`](Self::since_last_pick).
+    pub(crate) fn on_pick(&self, now: Instant, timed: bool) {
+        let now_ns = self.nanos(now);
+        if timed {
+            self.last_pick_ns.store(now_ns.saturating_add(1), Relaxed);
         }
+        self.health.on_pick(now_ns);
         self.inflight.fetch_add(1, Relaxed);
         self.requests.fetch_add(1, Relaxed);
+    }
+
+    /// The response head of a call picked at `picked` arrived at `now`.
+    pub(crate) fn on_head(&self, picked: Instant, now: Instant) {
+        self.health.on_head(self.nanos(picked), self.nanos(now));
     }
 
     pub(crate) fn on_cancel(&self) {
         self.inflight.fetch_sub(1, Relaxed);
     }
 
-    /// Ends a call; with the pick time, also updates the moving averages.
-    pub(crate) fn on_done(&self, picked: Option<Instant>, info: &DoneInfo) {
+    /// Ends a call at `now`; with the pick time, also updates the moving
+    /// averages.
+    pub(crate) fn on_done(&self, picked: Option<Instant>, now: Instant, info: &DoneInfo) {
         self.inflight.fetch_sub(1, Relaxed);
         if info.is_node_failure() {
             self.failures.fetch_add(1, Relaxed);
         }
         let Some(picked) = picked else { return };
-        let now = Instant::now();
         let now_ns = self.nanos(now);
         let since_last = now_ns.saturating_sub(self.stamp_ns.swap(now_ns, Relaxed));
         let mut w = (-(since_last as f64) / DECAY.as_nanos() as f64).exp();
@@ -142,6 +158,18 @@ impl NodeStats {
         }
     }
 
+    /// Whether the node is out of rotation now: its connection failed or it
+    /// did not answer in time, and its ejection time is not up (see
+    /// [`HealthPolicy`](crate::HealthPolicy)).
+    pub fn is_ejected(&self) -> bool {
+        self.health.is_ejected(self.nanos(Instant::now()))
+    }
+
+    /// Consecutive ejections of the node (0 once it answered again).
+    pub fn ejections(&self) -> u32 {
+        self.health.ejections()
+    }
+
     /// Go Kratos's P2C score: success × initial weight ÷ (latency × in-flight),
     /// with a 10 s latency penalty for a node with no completed call yet.
     pub(crate) fn score(&self, weight: u32) -> f64 {
@@ -161,19 +189,19 @@ mod tests {
     async fn first_sample_replaces_then_decays() {
         let start = Instant::now();
         let s = NodeStats::new(start);
-        s.on_pick(Some(start));
+        s.on_pick(start, true);
         assert_eq!(s.inflight(), 1);
         tokio::time::advance(Duration::from_millis(20)).await;
-        s.on_done(Some(start), &DoneInfo::new());
+        s.on_done(Some(start), Instant::now(), &DoneInfo::new());
         assert_eq!(s.inflight(), 0);
         assert_eq!(s.latency(), Duration::from_millis(20));
 
         // 3 s later a 1 ms sample all but replaces the old 20 ms.
         tokio::time::advance(Duration::from_secs(3)).await;
         let picked = Instant::now();
-        s.on_pick(Some(picked));
+        s.on_pick(picked, true);
         tokio::time::advance(Duration::from_millis(1)).await;
-        s.on_done(Some(picked), &DoneInfo::new());
+        s.on_done(Some(picked), Instant::now(), &DoneInfo::new());
         assert!(
             s.latency() < Duration::from_micros(1200),
             "{:?}",
@@ -182,9 +210,10 @@ mod tests {
 
         // Right away, another sample moves the average barely.
         let picked = Instant::now();
-        s.on_pick(Some(picked));
+        s.on_pick(picked, true);
         s.on_done(
             Some(picked),
+            Instant::now(),
             &DoneInfo::new().with_latency(Duration::from_millis(100)),
         );
         assert!(s.latency() < Duration::from_millis(2), "{:?}", s.latency());
@@ -201,17 +230,21 @@ mod tests {
         let start = Instant::now();
         let s = NodeStats::new(start);
         assert_eq!(s.since_last_pick(start), None);
-        s.on_pick(Some(start));
+        s.on_pick(start, true);
         tokio::time::advance(Duration::from_millis(1)).await;
-        s.on_done(Some(start), &DoneInfo::failed("connection refused"));
+        s.on_done(
+            Some(start),
+            Instant::now(),
+            &DoneInfo::failed("connection refused"),
+        );
         assert_eq!(s.success_rate(), 0.0);
         assert_eq!(s.failures(), 1);
-        s.on_pick(Some(start));
+        s.on_pick(start, true);
         s.on_cancel();
         assert_eq!(s.inflight(), 0);
         // Without timing, only the counters move.
-        s.on_pick(None);
-        s.on_done(None, &DoneInfo::failed("reset"));
+        s.on_pick(start, false);
+        s.on_done(None, Instant::now(), &DoneInfo::failed("reset"));
         assert_eq!((s.failures(), s.requests(), s.inflight()), (2, 3, 0));
         assert_eq!(s.success_rate(), 0.0);
     }

@@ -14,7 +14,6 @@ mod rng;
 mod round_robin;
 mod wrr;
 
-use std::cell::Cell;
 use std::fmt;
 
 use tokio::time::Instant;
@@ -34,45 +33,42 @@ pub use wrr::Wrr;
 /// node). A balancer keeps its own state (counters, locks) and may read and
 /// update the nodes' [`NodeStats`].
 pub trait Balancer: Send + Sync + fmt::Debug + 'static {
-    /// The index of the picked node in `nodes`; `time` reads the clock once
-    /// per pick, only if asked.
+    /// The index of the picked node in `nodes`; `time` is the time of the
+    /// pick.
     fn pick(&self, nodes: &[WeightedNode], time: &PickTime) -> usize;
 
     /// Whether this balancer uses latency, success rate and last-pick time
-    /// (then every pick and done reads the clock). Default: `false`.
+    /// (then every done updates those averages). Default: `false`.
     fn measures_latency(&self) -> bool {
         false
     }
 }
 
-/// The time of one pick, read from the clock on first use only, so balancers
-/// that never need it never pay for it.
-#[derive(Debug, Default)]
+/// The time of one pick, read from the clock once: the selector needs it for
+/// node health, and balancers read the same value.
+#[derive(Debug, Clone, Copy)]
 pub struct PickTime {
-    now: Cell<Option<Instant>>,
+    now: Instant,
+}
+
+impl Default for PickTime {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl PickTime {
-    /// A pick time not read yet.
+    /// The time now.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            now: Instant::now(),
+        }
     }
 
     /// The time of the pick (`tokio::time::Instant`, so paused test clocks
     /// apply).
     pub fn now(&self) -> Instant {
-        match self.now.get() {
-            Some(now) => now,
-            None => {
-                let now = Instant::now();
-                self.now.set(Some(now));
-                now
-            }
-        }
-    }
-
-    pub(crate) fn read(&self) -> Option<Instant> {
-        self.now.get()
+        self.now
     }
 }
 
