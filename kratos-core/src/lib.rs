@@ -39,7 +39,7 @@
 //! - [`app`]: [`App`], [`AppBuilder`], [`AppInfo`], [`RunningApp`], [`StopHandle`], [`Signal`].
 //! - [`server`]: the [`Server`] trait, [`ServerContext`], [`Health`].
 //! - [`error`]: [`Error`] and the HTTP ⇄ gRPC code table.
-//! - [`transport`]: [`TransportInfo`] and [`Kind`].
+//! - [`transport`]: [`TransportInfo`], [`Kind`] and the client-side [`Attempt`](transport::Attempt).
 //! - [`metadata`]: [`Metadata`] and the `x-md-*` header prefixes.
 #![forbid(unsafe_code)]
 #![warn(

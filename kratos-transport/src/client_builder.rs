@@ -3,46 +3,63 @@
 //! layers and `connect`.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use kratos_registry::Discovery;
 use kratos_selector::{BalancerBuilder, NodeFilter};
+use tower::ServiceExt;
+use tower::util::BoxCloneSyncService;
+use tower_layer::Layer;
+use tower_service::Service;
 
 use crate::discovery::ClientOptions;
 
-/// A client layer, type-erased: wraps the service `S` of its transport.
-pub(crate) type LayerFn<S> = Arc<dyn Fn(S) -> S + Send + Sync>;
+/// A boxed error, as the clients' tower stacks return it.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The service both clients run a call through, and that client layers wrap:
+/// `http::Request`/`http::Response` with the body type the servers'
+/// middleware sees too (`axum::body::Body`), so one middleware runs on all
+/// four sides.
+pub type ClientService = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, BoxError>;
+
+/// A client layer, type-erased.
+pub(crate) type LayerFn = Arc<dyn Fn(ClientService) -> ClientService + Send + Sync>;
 
 /// Configures and dials a client: [`GrpcChannelBuilder`](crate::grpc::GrpcChannelBuilder)
-/// (`S` = [`GrpcService`](crate::grpc::GrpcService)) or
-/// [`HttpClientBuilder`](crate::http::HttpClientBuilder) (`S` =
-/// [`HttpService`](crate::http::HttpService)), `S` being the service its
-/// layers wrap. The transport adds `layer` and `connect`.
-pub struct ClientBuilder<S> {
+/// (`C` = [`GrpcChannel`](crate::grpc::GrpcChannel)) or
+/// [`HttpClientBuilder`](crate::http::HttpClientBuilder) (`C` =
+/// [`HttpClient`](crate::http::HttpClient)). The transport adds `connect`.
+pub struct ClientBuilder<C> {
     pub(crate) options: ClientOptions,
-    pub(crate) layers: Vec<LayerFn<S>>,
+    pub(crate) layers: Vec<LayerFn>,
+    _client: PhantomData<fn() -> C>,
 }
 
-impl<S> Default for ClientBuilder<S> {
+impl<C> Default for ClientBuilder<C> {
     fn default() -> Self {
         Self {
             options: ClientOptions::default(),
             layers: Vec::new(),
+            _client: PhantomData,
         }
     }
 }
 
-impl<S> Clone for ClientBuilder<S> {
+impl<C> Clone for ClientBuilder<C> {
     fn clone(&self) -> Self {
         Self {
             options: self.options.clone(),
             layers: self.layers.clone(),
+            _client: PhantomData,
         }
     }
 }
 
-impl<S> fmt::Debug for ClientBuilder<S> {
+impl<C> fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("options", &self.options)
@@ -51,7 +68,7 @@ impl<S> fmt::Debug for ClientBuilder<S> {
     }
 }
 
-impl<S> ClientBuilder<S> {
+impl<C> ClientBuilder<C> {
     /// The target: `discovery:///<service>`, or one address
     /// (`grpc://host:port` / `http://host:port`, or `host:port`).
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
@@ -97,9 +114,31 @@ impl<S> ClientBuilder<S> {
         self.options.block = block;
         self
     }
+
+    /// Adds a client middleware (a tower layer over [`ClientService`]: any
+    /// `kratos_middleware` layer, a [`Middleware`](https://docs.rs/kratos-middleware)
+    /// of your own, tower-http). Layers see requests with
+    /// [`TransportInfo`](kratos_core::TransportInfo) already set; the last
+    /// layer added is the outermost.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<ClientService> + Send + Sync + 'static,
+        L::Service: Service<http::Request<Body>, Response = http::Response<Body>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as Service<http::Request<Body>>>::Error: Into<BoxError>,
+        <L::Service as Service<http::Request<Body>>>::Future: Send + 'static,
+    {
+        self.layers.push(Arc::new(move |inner| {
+            ClientService::new(layer.layer(inner).map_err(Into::into))
+        }));
+        self
+    }
 }
 
 /// `inner` wrapped in `layers` (the last one outermost).
-pub(crate) fn wrap<S>(layers: &[LayerFn<S>], inner: S) -> S {
+pub(crate) fn wrap(layers: &[LayerFn], inner: ClientService) -> ClientService {
     layers.iter().fold(inner, |svc, layer| layer(svc))
 }

@@ -79,7 +79,9 @@ mod endpoint;
 pub mod grpc;
 pub mod http;
 mod info;
+mod pick;
+mod replay;
 mod serve;
 
-pub use client_builder::ClientBuilder;
+pub use client_builder::{BoxError, ClientBuilder, ClientService};
 pub use discovery::{DEFAULT_TIMEOUT, NODE_NOT_FOUND};

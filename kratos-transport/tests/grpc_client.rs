@@ -54,7 +54,7 @@ async fn direct_target_and_transport_info() {
     let channel = GrpcChannel::builder()
         .endpoint(a.endpoint("grpc"))
         .layer(tower::util::MapRequestLayer::new(
-            move |req: http::Request<tonic::body::Body>| {
+            move |req: http::Request<axum::body::Body>| {
                 let info = TransportInfo::from_request(&req).expect("transport info");
                 record.lock().unwrap().push((
                     info.kind(),
@@ -138,7 +138,7 @@ async fn deregistered_instance_gets_no_more_calls() {
 }
 
 #[tokio::test]
-async fn killed_instance_fails_fast_and_is_reported() {
+async fn killed_instance_costs_no_call_and_is_ejected() {
     let registry = MemoryRegistry::new();
     let a = start(&registry, "a", "v1").await;
     register_dead(&registry, "dead").await;
@@ -158,9 +158,12 @@ async fn killed_instance_fails_fast_and_is_reported() {
             }
         }
     }
-    assert_eq!(failed, 10);
+    // The refused connection sent nothing: the call went on to `a`, and the
+    // dead node left rotation after that one failure.
+    assert_eq!(failed, 0);
     let dead = node(channel.selector(), "dead");
-    assert_eq!(dead.stats().failures(), 10);
+    assert_eq!(dead.stats().failures(), 1);
+    assert!(dead.stats().is_ejected());
     assert_eq!(dead.stats().inflight(), 0);
     assert_eq!(node(channel.selector(), "a").stats().failures(), 0);
     a.stop().await;

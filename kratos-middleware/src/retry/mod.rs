@@ -10,7 +10,13 @@
 //! gRPC call is a POST, so gRPC calls are retried only when opted in). The
 //! body of such a call is buffered to be replayed; other calls pass through
 //! untouched, streams included. Each attempt carries an [`Attempt`]
-//! extension, so a discovery-aware client below can pick another node.
+//! extension whose clones share the nodes tried so far: the discovery-aware
+//! clients of kratos-transport read it, so a retry goes to a node this call
+//! has not tried while one exists.
+//!
+//! A call whose connection failed before anything was sent (connection
+//! refused) needs no retry layer: the clients send it to another node
+//! themselves, whatever its method (gRPC's "transparent retry").
 
 mod budget;
 mod layer;
@@ -36,9 +42,7 @@ use crate::body::FromBody;
 use crate::util::{kind_of, operation_of, reject, response_error};
 use crate::{BoxError, Matcher};
 
-/// The attempt a request is (1 for the first), as a request extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Attempt(pub u32);
+pub use kratos_core::transport::Attempt;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
@@ -130,13 +134,13 @@ where
                 }
             };
             let mut first = Some(first);
-            let mut attempt = 1;
+            let mut attempt = Attempt::first();
             loop {
                 let mut req = Request::from_parts(
                     parts.clone(),
                     ReqBody::from_body(Body::from(bytes.clone())),
                 );
-                req.extensions_mut().insert(Attempt(attempt));
+                req.extensions_mut().insert(attempt.clone());
                 let out = match first.take() {
                     Some(mut ready) => ready.call(req).await,
                     None => retries.clone().oneshot(req).await,
@@ -147,11 +151,11 @@ where
                     }
                     Err(_) => true,
                 };
-                if !retryable || attempt >= policy.attempts || !policy.budget.withdraw() {
+                if !retryable || attempt.number() >= policy.attempts || !policy.budget.withdraw() {
                     return out;
                 }
-                tokio::time::sleep(policy.backoff(attempt - 1)).await;
-                attempt += 1;
+                tokio::time::sleep(policy.backoff(attempt.number() - 1)).await;
+                attempt = attempt.next();
             }
         })
     }

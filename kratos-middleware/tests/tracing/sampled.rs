@@ -231,10 +231,8 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
         );
     }
 
-    // A transport failure: the client span alone, with the error. It is
-    // neither a kratos error nor a gRPC status, so it counts as 500, as
-    // `Error::from_error` and logging count it (tonic answers the caller
-    // UNAVAILABLE).
+    // A transport failure: the client span alone, with the error. The
+    // client reports it as the kratos 503 `TRANSPORT` (gRPC UNAVAILABLE).
     assert!(Error::from_status(&dead_err).is_service_unavailable());
     let dead_span = one(&spans, GRPC_OP, SpanKind::Client, |s| {
         string_attr(&s.attributes, "server.address") == Some(format!("grpc://{closed}"))
@@ -242,7 +240,7 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
     let (code, message) = status(dead_span);
     assert_eq!(code, StatusCode::Error as i32, "{dead_span:#?}");
     assert!(!message.is_empty(), "{dead_span:#?}");
-    assert_eq!(int_attr(&dead_span.attributes, "kratos.code"), Some(500));
+    assert_eq!(int_attr(&dead_span.attributes, "kratos.code"), Some(503));
     assert_eq!(hex(&dead_span.parent_span_id), "", "a root span");
 
     // The hand-written traceparent is continued.

@@ -8,24 +8,25 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use axum::body::Body as AxumBody;
 use http_body::Frame;
 use kratos_core::{Error, Kind};
-use kratos_selector::{Done, DoneInfo, NodeFilters, Selector};
+use kratos_selector::{Done, DoneInfo, Node, Selector};
 use tonic::body::Body;
 use tonic::transport::{Channel, Endpoint};
 use tower::ServiceExt;
-use tower::util::BoxCloneSyncService;
-use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::client_builder::{ClientBuilder, wrap};
-use crate::discovery::{ClientInfoService, Resolver, node_not_found};
+use crate::client_builder::{ClientBuilder, ClientService, wrap};
+use crate::discovery::{ClientInfoService, Resolver};
+use crate::pick::{Failure, Picker, Transport, caused_by};
+use crate::replay::ReplayBody;
 
-/// A boxed error, the error type of [`GrpcChannel`].
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::client_builder::BoxError;
 
-/// The service a [`GrpcChannel`] runs a call through, and that client layers wrap.
-pub type GrpcService = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, BoxError>;
+/// The service a [`GrpcChannel`] runs a call through, and that client layers
+/// wrap: the [`ClientService`] both clients share.
+pub type GrpcService = ClientService;
 
 /// A gRPC channel that picks a node per call: give it to any tonic-generated
 /// client (`GreeterClient::new(channel)`).
@@ -38,12 +39,19 @@ pub type GrpcService = BoxCloneSyncService<http::Request<Body>, http::Response<B
 /// work alike. Cheap to clone; clones share nodes, connections and
 /// statistics.
 ///
-/// A call that finds no node fails with `UNAVAILABLE` carrying the kratos
-/// error 503 `NODE_NOT_FOUND` (read it back with
-/// [`Error::from_status`](kratos_core::Error::from_status)); a call that gets
-/// no response headers within the timeout (default 2 s) fails with
-/// `DEADLINE_EXCEEDED`. Put [`NodeFilters`] in a request's extensions to
-/// filter the nodes of that call only.
+/// **Failure.** A node whose connection is refused or reset, or that gives
+/// no answer within the timeout, leaves rotation at once and is re-probed
+/// with backoff (see [`HealthPolicy`](kratos_selector::HealthPolicy)); a
+/// node whose calls stall is skipped. A call whose connection failed before
+/// anything was sent goes to another node, whatever its method (gRPC's
+/// transparent retry); a retry layer's next attempt goes to a node this call
+/// has not tried. Errors carry kratos errors (read them back with
+/// [`Error::from_status`](kratos_core::Error::from_status)): no node is
+/// `UNAVAILABLE` 503 `NODE_NOT_FOUND`, a failed connection `UNAVAILABLE` 503
+/// `TRANSPORT`, no response headers within the timeout (default 2 s) —
+/// ours or tonic's `grpc-timeout` timer — `DEADLINE_EXCEEDED` 504 `TIMEOUT`,
+/// never `CANCELLED`. Put [`NodeFilters`](kratos_selector::NodeFilters) in a
+/// request's extensions to filter the nodes of that call only.
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -74,7 +82,7 @@ pub struct GrpcChannel {
 /// Configures and dials a [`GrpcChannel`]: the shared options of
 /// [`ClientBuilder`], then [`layer`](ClientBuilder::layer) and
 /// [`connect`](ClientBuilder::connect).
-pub type GrpcChannelBuilder = ClientBuilder<GrpcService>;
+pub type GrpcChannelBuilder = ClientBuilder<GrpcChannel>;
 
 impl GrpcChannel {
     /// A builder with the defaults: smooth weighted round-robin, a 2 s
@@ -104,34 +112,16 @@ impl fmt::Debug for GrpcChannel {
     }
 }
 
-impl ClientBuilder<GrpcService> {
-    /// Adds a client middleware (a tower layer). Layers see requests with
-    /// [`TransportInfo`](kratos_core::TransportInfo) already set; the last
-    /// layer added is the outermost.
-    pub fn layer<L>(mut self, layer: L) -> Self
-    where
-        L: Layer<GrpcService> + Send + Sync + 'static,
-        L::Service: Service<http::Request<Body>, Response = http::Response<Body>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as Service<http::Request<Body>>>::Error: Into<BoxError>,
-        <L::Service as Service<http::Request<Body>>>::Future: Send + 'static,
-    {
-        self.layers.push(Arc::new(move |inner| {
-            GrpcService::new(layer.layer(inner).map_err(Into::into))
-        }));
-        self
-    }
-
+impl ClientBuilder<GrpcChannel> {
     /// Resolves the target and returns the channel.
     ///
     /// Waits for discovery's first answer (and with [`block`](Self::block)
     /// for a first instance) within the timeout. Connections are made lazily,
     /// on the first call to each node.
     pub async fn connect(self) -> Result<GrpcChannel, Error> {
-        let ClientBuilder { options, layers } = self;
+        let ClientBuilder {
+            options, layers, ..
+        } = self;
         let connect_timeout = options.timeout;
         let conns: Arc<ArcSwap<HashMap<String, Channel>>> = Arc::default();
         let (selector, resolver) = options
@@ -155,10 +145,15 @@ impl ClientBuilder<GrpcService> {
             .await?;
         let target: Arc<str> = options.endpoint.into();
         let pick = PickService {
-            selector: selector.clone(),
-            conns,
-            target: target.clone(),
-            timeout: options.timeout,
+            picker: Arc::new(Picker {
+                selector: selector.clone(),
+                target: target.clone(),
+                timeout: options.timeout,
+                transport: GrpcTransport {
+                    conns,
+                    connect_timeout,
+                },
+            }),
             grpc_timeout: http::HeaderValue::from_str(&format!("{}m", options.timeout.as_millis()))
                 .ok(),
         };
@@ -179,16 +174,16 @@ impl ClientBuilder<GrpcService> {
 }
 
 impl Service<http::Request<Body>> for GrpcChannel {
-    type Response = http::Response<Body>;
+    type Response = http::Response<AxumBody>;
     type Error = BoxError;
-    type Future = <GrpcService as Service<http::Request<Body>>>::Future;
+    type Future = <GrpcService as Service<http::Request<AxumBody>>>::Future;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.service.poll_ready(cx)
     }
 
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
-        self.service.call(req)
+        self.service.call(req.map(AxumBody::new))
     }
 }
 
@@ -202,22 +197,19 @@ fn node_channel(address: &str, connect_timeout: Duration) -> Option<Channel> {
     }
 }
 
-/// Picks a node, sends the call over its connection, reports done info.
+/// Picks a node per call and sends the call over that node's connection.
 #[derive(Clone)]
 struct PickService {
-    selector: Selector,
-    conns: Arc<ArcSwap<HashMap<String, Channel>>>,
-    target: Arc<str>,
-    timeout: Duration,
-    /// `timeout` as a `grpc-timeout` header value, sent unless the call
+    picker: Arc<Picker<GrpcTransport>>,
+    /// The timeout as a `grpc-timeout` header value, sent unless the call
     /// already carries one.
     grpc_timeout: Option<http::HeaderValue>,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-impl Service<http::Request<Body>> for PickService {
-    type Response = http::Response<Body>;
+impl Service<http::Request<AxumBody>> for PickService {
+    type Response = http::Response<AxumBody>;
     type Error = BoxError;
     type Future = BoxFuture<Result<Self::Response, BoxError>>;
 
@@ -225,74 +217,85 @@ impl Service<http::Request<Body>> for PickService {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut req: http::Request<Body>) -> Self::Future {
-        let picked = self
-            .selector
-            .select_with(req.extensions().get::<NodeFilters>());
-        let (node, done) = match picked {
-            Ok(picked) => picked,
-            Err(err) => {
-                let status = node_not_found(&self.target, &err).to_status();
-                return Box::pin(async move { Err(status.into()) });
-            }
-        };
-        let channel = self
-            .conns
-            .load()
-            .get(node.address())
-            .cloned()
-            .or_else(|| node_channel(node.address(), self.timeout));
-        let timeout = self.timeout;
-        let target = self.target.clone();
+    fn call(&mut self, mut req: http::Request<AxumBody>) -> Self::Future {
         if let Some(value) = &self.grpc_timeout
             && !req.headers().contains_key("grpc-timeout")
         {
             req.headers_mut().insert("grpc-timeout", value.clone());
         }
+        let picker = self.picker.clone();
         Box::pin(async move {
-            let Some(channel) = channel else {
-                let err = Error::service_unavailable(
-                    "INVALID_NODE",
-                    format!("{target}: node {} has an invalid address", node.address()),
-                );
-                done.done(DoneInfo::failed(err.clone()));
-                return Err(err.to_status().into());
-            };
-            match tokio::time::timeout(timeout, channel.oneshot(req)).await {
-                Err(_) => {
-                    let msg = format!(
-                        "{target}: no response from {} within {timeout:?}",
-                        node.address()
-                    );
-                    done.done(DoneInfo::failed(Error::gateway_timeout(
-                        "TIMEOUT",
-                        msg.clone(),
-                    )));
-                    Err(tonic::Status::deadline_exceeded(msg).into())
-                }
-                Ok(Err(err)) => {
-                    let err: BoxError = err.into();
-                    done.done(DoneInfo::failed(Error::service_unavailable(
-                        "TRANSPORT",
-                        format!("{}: {err}", node.address()),
-                    )));
-                    Err(err)
-                }
-                Ok(Ok(resp)) => {
-                    if let Some(status) = tonic::Status::from_header_map(resp.headers()) {
-                        // Trailers-only: the status is all there is.
-                        done.done(status_done_info(&status, resp.headers()));
-                        return Ok(resp);
-                    }
-                    Ok(resp.map(|body| {
-                        Body::new(DoneBody {
-                            inner: body,
-                            done: Some(done),
-                        })
-                    }))
-                }
-            }
+            picker
+                .call(req)
+                .await
+                .map_err(|err| BoxError::from(err.to_status()))
         })
+    }
+}
+
+/// Sends gRPC calls over one lazily connected HTTP/2 channel per node.
+struct GrpcTransport {
+    conns: Arc<ArcSwap<HashMap<String, Channel>>>,
+    connect_timeout: Duration,
+}
+
+impl Transport for GrpcTransport {
+    type Body = AxumBody;
+    type Sent = http::Response<Body>;
+    type Response = http::Response<AxumBody>;
+
+    fn send(
+        &self,
+        node: &Node,
+        req: http::Request<ReplayBody<AxumBody>>,
+    ) -> impl Future<Output = Result<Self::Sent, BoxError>> + Send {
+        let channel = self
+            .conns
+            .load()
+            .get(node.address())
+            .cloned()
+            .or_else(|| node_channel(node.address(), self.connect_timeout));
+        let address = node.address().to_owned();
+        async move {
+            let Some(channel) = channel else {
+                return Err(format!("node {address} has an invalid address").into());
+            };
+            channel
+                .oneshot(req.map(Body::new))
+                .await
+                .map_err(BoxError::from)
+        }
+    }
+
+    fn failure(err: &BoxError) -> Failure {
+        if caused_by::<tonic::ConnectError>(err) {
+            Failure::Connect
+        } else if caused_by::<tonic::TimeoutExpired>(err) {
+            // tonic's own `grpc-timeout` timer: the same deadline as ours.
+            Failure::Timeout
+        } else {
+            Failure::Other
+        }
+    }
+
+    async fn finish(
+        &self,
+        _node: &Node,
+        resp: Self::Sent,
+        done: Done,
+        _deadline: tokio::time::Instant,
+    ) -> Result<Self::Response, Error> {
+        if let Some(status) = tonic::Status::from_header_map(resp.headers()) {
+            // Trailers-only: the status is all there is.
+            done.done(status_done_info(&status, resp.headers()));
+            return Ok(resp.map(AxumBody::new));
+        }
+        Ok(resp.map(|body| {
+            AxumBody::new(DoneBody {
+                inner: body,
+                done: Some(done),
+            })
+        }))
     }
 }
 

@@ -6,31 +6,31 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::body::Body;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use kratos_core::{Error, Kind};
-use kratos_selector::{DoneInfo, NodeFilters, Selector};
+use kratos_selector::{Done, DoneInfo, Node, Selector};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::ServiceExt;
-use tower::util::BoxCloneSyncService;
-use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::client_builder::{ClientBuilder, wrap};
-use crate::discovery::{ClientInfoService, Resolver, node_not_found};
+use crate::client_builder::{ClientBuilder, ClientService, wrap};
+use crate::discovery::{ClientInfoService, Resolver};
+use crate::pick::{Failure, Picker, Transport, timeout_error, transport_error};
+use crate::replay::ReplayBody;
 
-/// A boxed error, as the client's tower stack returns it.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::client_builder::BoxError;
 
 /// The service an [`HttpClient`] sends a request through, and that client
-/// layers wrap: the request carries only a path (and query); the innermost
-/// service picks the node, and the response body is read whole.
-pub type HttpService =
-    BoxCloneSyncService<http::Request<Full<Bytes>>, http::Response<Full<Bytes>>, BoxError>;
+/// layers wrap: the [`ClientService`] both clients share. The request carries
+/// only a path (and query); the innermost service picks the node, and the
+/// response body is read whole.
+pub type HttpService = ClientService;
 
 /// An HTTP/JSON client that picks a node per call, as Go Kratos's
 /// `transport/http` client.
@@ -40,8 +40,11 @@ pub type HttpService =
 /// a non-2xx answer becomes the kratos [`Error`] its body describes
 /// ([`Error::from_http_response`]). No node: 503 `NODE_NOT_FOUND`; no answer
 /// within the timeout (default 2 s): 504 `TIMEOUT`; connection failure: 503
-/// `TRANSPORT`. Each call reports its outcome to the balancer (transport
-/// errors, 503 and 504 count against the node). Cheap to clone.
+/// `TRANSPORT`. Each call reports its outcome to the balancer (503 and 504
+/// count against the node; a failed connection or a timeout ejects it from
+/// rotation for a while). A call whose connection was refused goes to
+/// another node, whatever its method, as on [`GrpcChannel`](crate::grpc::GrpcChannel).
+/// Cheap to clone.
 ///
 /// ```no_run
 /// use kratos_registry::MemoryRegistry;
@@ -75,7 +78,7 @@ pub struct HttpClient {
 /// Configures and dials a [`HttpClient`]: the shared options of
 /// [`ClientBuilder`], then [`layer`](ClientBuilder::layer) and
 /// [`connect`](ClientBuilder::connect).
-pub type HttpClientBuilder = ClientBuilder<HttpService>;
+pub type HttpClientBuilder = ClientBuilder<HttpClient>;
 
 impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -86,32 +89,14 @@ impl fmt::Debug for HttpClient {
     }
 }
 
-impl ClientBuilder<HttpService> {
-    /// Adds a client middleware (a tower layer); requests already carry
-    /// [`TransportInfo`](kratos_core::TransportInfo). The last layer added is
-    /// the outermost.
-    pub fn layer<L>(mut self, layer: L) -> Self
-    where
-        L: Layer<HttpService> + Send + Sync + 'static,
-        L::Service: Service<http::Request<Full<Bytes>>, Response = http::Response<Full<Bytes>>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        <L::Service as Service<http::Request<Full<Bytes>>>>::Error: Into<BoxError>,
-        <L::Service as Service<http::Request<Full<Bytes>>>>::Future: Send + 'static,
-    {
-        self.layers.push(Arc::new(move |inner| {
-            HttpService::new(layer.layer(inner).map_err(Into::into))
-        }));
-        self
-    }
-
+impl ClientBuilder<HttpClient> {
     /// Resolves the target and returns the client (see
     /// [`GrpcChannelBuilder::connect`](crate::grpc::GrpcChannelBuilder::connect)
     /// for what it waits for).
     pub async fn connect(self) -> Result<HttpClient, Error> {
-        let ClientBuilder { options, layers } = self;
+        let ClientBuilder {
+            options, layers, ..
+        } = self;
         let (selector, resolver) = options.resolve("http", |_| {}).await?;
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(options.timeout));
@@ -119,10 +104,16 @@ impl ClientBuilder<HttpService> {
         let client = Client::builder(TokioExecutor::new()).build(connector);
         let target: Arc<str> = options.endpoint.into();
         let pick = PickService {
-            selector: selector.clone(),
-            client,
-            target: target.clone(),
-            timeout: options.timeout,
+            picker: Arc::new(Picker {
+                selector: selector.clone(),
+                target: target.clone(),
+                timeout: options.timeout,
+                transport: HttpTransport {
+                    client,
+                    target: target.clone(),
+                    timeout: options.timeout,
+                },
+            }),
         };
         // Without user layers, one boxed service per call instead of two.
         let service = if layers.is_empty() {
@@ -182,24 +173,26 @@ impl HttpClient {
             .uri(path)
             .header(http::header::CONTENT_TYPE, "application/json")
             .header(http::header::ACCEPT, "application/json")
-            .body(Full::new(body))
+            .body(Body::from(body))
             .map_err(|e| Error::bad_request("INVALID_REQUEST", e.to_string()))?;
         self.invoke_with(request).await
     }
 
     /// Like [`invoke`](Self::invoke), for a request you built (headers,
-    /// extensions such as [`NodeFilters`]); its URI is a path and query.
-    pub async fn invoke_with<Resp>(
-        &self,
-        request: http::Request<Full<Bytes>>,
-    ) -> Result<Resp, Error>
+    /// extensions such as [`NodeFilters`](kratos_selector::NodeFilters)); its URI is a path and query.
+    pub async fn invoke_with<Resp>(&self, request: http::Request<Body>) -> Result<Resp, Error>
     where
         Resp: DeserializeOwned,
     {
         let resp = self.send(request).await?;
         let (parts, body) = resp.into_parts();
-        let Ok(body) = body.collect().await;
-        let body = body.to_bytes();
+        let body = body
+            .collect()
+            .await
+            .map_err(|e| {
+                Error::service_unavailable("TRANSPORT", format!("reading the reply: {e}"))
+            })?
+            .to_bytes();
         if !parts.status.is_success() {
             return Err(Error::from_http_response(parts.status, &body));
         }
@@ -210,10 +203,7 @@ impl HttpClient {
 
     /// Sends a request through the client's stack as is and returns the
     /// response, whatever its status.
-    pub async fn send(
-        &self,
-        request: http::Request<Full<Bytes>>,
-    ) -> Result<http::Response<Full<Bytes>>, Error> {
+    pub async fn send(&self, request: http::Request<Body>) -> Result<http::Response<Body>, Error> {
         self.service
             .clone()
             .oneshot(request)
@@ -222,19 +212,16 @@ impl HttpClient {
     }
 }
 
-/// Picks a node, sends the request there, reads the body, reports done info.
+/// Picks a node per call and sends the request there.
 #[derive(Clone)]
 struct PickService {
-    selector: Selector,
-    client: Client<HttpConnector, Full<Bytes>>,
-    target: Arc<str>,
-    timeout: Duration,
+    picker: Arc<Picker<HttpTransport>>,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-impl Service<http::Request<Full<Bytes>>> for PickService {
-    type Response = http::Response<Full<Bytes>>;
+impl Service<http::Request<Body>> for PickService {
+    type Response = http::Response<Body>;
     type Error = BoxError;
     type Future = BoxFuture<Result<Self::Response, BoxError>>;
 
@@ -242,74 +229,73 @@ impl Service<http::Request<Full<Bytes>>> for PickService {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut req: http::Request<Full<Bytes>>) -> Self::Future {
-        let (node, done) = match self
-            .selector
-            .select_with(req.extensions().get::<NodeFilters>())
-        {
-            Ok(picked) => picked,
-            Err(err) => {
-                let err = node_not_found(&self.target, &err);
-                return Box::pin(async move { Err(err.into()) });
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        let picker = self.picker.clone();
+        Box::pin(async move { picker.call(req).await.map_err(BoxError::from) })
+    }
+}
+
+/// Sends HTTP/1.1 requests through a pooled hyper client, reading each
+/// response whole.
+struct HttpTransport {
+    client: Client<HttpConnector, ReplayBody<Body>>,
+    target: Arc<str>,
+    timeout: Duration,
+}
+
+impl Transport for HttpTransport {
+    type Body = Body;
+    type Sent = http::Response<hyper::body::Incoming>;
+    type Response = http::Response<Body>;
+
+    fn send(
+        &self,
+        node: &Node,
+        mut req: http::Request<ReplayBody<Body>>,
+    ) -> impl Future<Output = Result<Self::Sent, BoxError>> + Send {
+        let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        let uri = format!("http://{}{path}", node.address()).parse::<http::Uri>();
+        let client = self.client.clone();
+        async move {
+            *req.uri_mut() = uri?;
+            Ok(client.request(req).await?)
+        }
+    }
+
+    fn failure(err: &BoxError) -> Failure {
+        match err.downcast_ref::<hyper_util::client::legacy::Error>() {
+            Some(e) if e.is_connect() => Failure::Connect,
+            _ => Failure::Other,
+        }
+    }
+
+    async fn finish(
+        &self,
+        node: &Node,
+        resp: Self::Sent,
+        done: Done,
+        deadline: tokio::time::Instant,
+    ) -> Result<Self::Response, Error> {
+        let (parts, body) = resp.into_parts();
+        let body = match tokio::time::timeout_at(deadline, body.collect()).await {
+            Ok(Ok(body)) => body.to_bytes(),
+            Ok(Err(e)) => {
+                let err = transport_error(&self.target, node, &e.into());
+                done.done(DoneInfo::unreachable(err.clone()));
+                return Err(err);
+            }
+            Err(_) => {
+                let err = timeout_error(&self.target, node, self.timeout);
+                done.done(DoneInfo::unreachable(err.clone()));
+                return Err(err);
             }
         };
-        let path = req
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned();
-        let client = self.client.clone();
-        let (target, timeout) = (self.target.clone(), self.timeout);
-        Box::pin(async move {
-            let uri = format!("http://{}{path}", node.address());
-            match uri.parse() {
-                Ok(uri) => *req.uri_mut() = uri,
-                Err(e) => {
-                    let err = Error::service_unavailable(
-                        "INVALID_NODE",
-                        format!("{target}: node {}: {e}", node.address()),
-                    );
-                    done.done(DoneInfo::failed(err.clone()));
-                    return Err(err.into());
-                }
-            }
-            let call = async {
-                let resp = client.request(req).await?;
-                let (parts, body) = resp.into_parts();
-                let body = body.collect().await?.to_bytes();
-                Ok::<_, BoxError>(http::Response::from_parts(parts, Full::new(body)))
-            };
-            match tokio::time::timeout(timeout, call).await {
-                Err(_) => {
-                    let err = Error::gateway_timeout(
-                        "TIMEOUT",
-                        format!(
-                            "{target}: no answer from {} within {timeout:?}",
-                            node.address()
-                        ),
-                    );
-                    done.done(DoneInfo::failed(err.clone()));
-                    Err(err.into())
-                }
-                Ok(Err(e)) => {
-                    let err = Error::service_unavailable(
-                        "TRANSPORT",
-                        format!("{target}: {}: {e}", node.address()),
-                    );
-                    done.done(DoneInfo::failed(err.clone()));
-                    Err(err.into())
-                }
-                Ok(Ok(resp)) => {
-                    let status = resp.status();
-                    let info = match status.as_u16() {
-                        200..=299 => DoneInfo::new(),
-                        503 | 504 => DoneInfo::failed(format!("HTTP {status}")),
-                        _ => DoneInfo::new().with_error(format!("HTTP {status}")),
-                    };
-                    done.done(info.with_reply_metadata(resp.headers().clone()));
-                    Ok(resp)
-                }
-            }
-        })
+        let info = match parts.status.as_u16() {
+            200..=299 => DoneInfo::new(),
+            503 | 504 => DoneInfo::failed(format!("HTTP {}", parts.status)),
+            _ => DoneInfo::new().with_error(format!("HTTP {}", parts.status)),
+        };
+        done.done(info.with_reply_metadata(parts.headers.clone()));
+        Ok(http::Response::from_parts(parts, Body::from(body)))
     }
 }

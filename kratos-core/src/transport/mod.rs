@@ -1,11 +1,15 @@
 //! Transport info: what a middleware knows about the call it wraps.
 
+mod attempt;
+
 use std::fmt;
 use std::sync::Arc;
 
 use axum_core::body::Body;
 
 use crate::Error;
+
+pub use attempt::Attempt;
 
 /// The protocol of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
