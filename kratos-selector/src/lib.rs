@@ -96,7 +96,7 @@ mod health;
 mod node;
 mod selector;
 
-pub use balancer::{Balancer, BalancerBuilder, NodeStats, PickTime};
+pub use balancer::{Balancer, BalancerBuilder, BalancerKind, NodeStats, PickTime};
 pub use filter::{FnFilter, MetadataFilter, NodeFilter, NodeFilters, VersionFilter};
 pub use health::HealthPolicy;
 pub use node::{DEFAULT_WEIGHT, Node, WEIGHT_KEY};

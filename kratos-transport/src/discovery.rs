@@ -229,8 +229,10 @@ async fn follow(
 }
 
 /// Puts the client-side [`TransportInfo`](kratos_core::TransportInfo) on each
-/// request (operation = request path, endpoint = the dialled target) before
-/// the user's layers run.
+/// request (endpoint = the dialled target) before the user's layers run. Its
+/// operation is the one a `TransportInfo` already on the request names (a
+/// generated client's `/pkg.Service/Method`, a route template), else the
+/// request path.
 #[derive(Debug, Clone)]
 pub(crate) struct ClientInfoService<S> {
     inner: S,
@@ -264,7 +266,10 @@ where
     }
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
-        let info = kratos_core::TransportInfo::for_path(self.kind, &req, self.target.clone());
+        let info = match req.extensions_mut().remove::<kratos_core::TransportInfo>() {
+            Some(preset) => preset.with_endpoint(self.target.clone()),
+            None => kratos_core::TransportInfo::for_path(self.kind, &req, self.target.clone()),
+        };
         req.extensions_mut().insert(info);
         self.inner.call(req)
     }

@@ -351,3 +351,28 @@ fn clients_and_their_futures_are_send() {
         );
     }
 }
+
+#[tokio::test]
+async fn balancer_chosen_by_name_at_run_time() {
+    let registry = MemoryRegistry::new();
+    let a = start(&registry, "a", "v1").await;
+    let b = start(&registry, "b", "v1").await;
+    // As from config: one code path, whatever the name.
+    let name = String::from("round_robin");
+    let kind: kratos_selector::BalancerKind = name.parse().unwrap();
+    let channel = dial(&registry).balancer(kind).connect().await.unwrap();
+    let mut client = GreeterClient::new(channel);
+    let counts = spread(&mut client, 20).await;
+    assert_eq!(counts.get("a"), Some(&10), "{counts:?}");
+    assert_eq!(counts.get("b"), Some(&10), "{counts:?}");
+    let unknown = "fastest"
+        .parse::<kratos_selector::BalancerKind>()
+        .unwrap_err();
+    assert!(
+        unknown
+            .to_string()
+            .contains("wrr, p2c, random, round_robin")
+    );
+    a.stop().await;
+    b.stop().await;
+}

@@ -119,6 +119,13 @@ impl TransportInfo {
         }
     }
 
+    /// The same info with another endpoint: a client sets its target on the
+    /// operation a caller chose (a generated client's `/pkg.Service/Method`).
+    pub fn with_endpoint(mut self, endpoint: impl Into<Arc<str>>) -> Self {
+        self.endpoint = endpoint.into();
+        self
+    }
+
     /// The info a transport attached to `req`, if any.
     pub fn from_request<B>(req: &http::Request<B>) -> Option<&TransportInfo> {
         req.extensions().get()

@@ -3,6 +3,12 @@
 //! `CIRCUITBREAKER`, without a network call. Failures are responses with
 //! code 500, 503 or 504 (HTTP status, or the code of a `grpc-status` in the
 //! response head) and errors of the wrapped service (connection failures).
+//!
+//! The operation is the call's [`TransportInfo`](kratos_core::TransportInfo)
+//! operation: `/pkg.Service/Method` for gRPC and generated HTTP clients; for
+//! a hand-written HTTP call, the path, unless the request carries a
+//! `TransportInfo` naming its route template. A layer keeps at most [`MAX_OPERATIONS`] breakers; later
+//! new operations share one, so raw paths cannot grow the map forever.
 
 mod layer;
 mod sre;
@@ -32,17 +38,57 @@ pub(crate) struct Breakers {
     pub(crate) map: Arc<RwLock<HashMap<Box<str>, Arc<Sre>>>>,
 }
 
+/// The most operations one layer keeps a breaker for; later new ones (raw
+/// paths of hand-written HTTP calls, say) share the breaker of [`OTHER`].
+pub const MAX_OPERATIONS: usize = 1024;
+
+/// The operation whose breaker the operations past [`MAX_OPERATIONS`] share.
+pub const OTHER: &str = "other";
+
 impl Breakers {
     fn get(&self, operation: &str) -> Arc<Sre> {
         if let Some(b) = self.map.read().expect("breakers").get(operation) {
             return b.clone();
         }
-        self.map
-            .write()
-            .expect("breakers")
-            .entry(operation.into())
+        let mut map = self.map.write().expect("breakers");
+        let key = if map.len() >= MAX_OPERATIONS && !map.contains_key(operation) {
+            OTHER
+        } else {
+            operation
+        };
+        map.entry(key.into())
             .or_insert_with(|| Arc::new(Sre::new(self.config)))
             .clone()
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.map.read().expect("breakers").len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_past_the_limit_share_one_breaker() {
+        let breakers = Breakers {
+            config: SreConfig::default(),
+            map: Arc::default(),
+        };
+        for i in 0..MAX_OPERATIONS + 500 {
+            breakers.get(&format!("/v1/orders/{i}"));
+        }
+        assert_eq!(breakers.len(), MAX_OPERATIONS + 1);
+        assert!(Arc::ptr_eq(
+            &breakers.get("/v1/orders/99999"),
+            &breakers.get(OTHER)
+        ));
+        assert!(!Arc::ptr_eq(
+            &breakers.get("/v1/orders/1"),
+            &breakers.get(OTHER)
+        ));
     }
 }
 

@@ -180,6 +180,13 @@ impl HttpClient {
 
     /// Like [`invoke`](Self::invoke), for a request you built (headers,
     /// extensions such as [`NodeFilters`](kratos_selector::NodeFilters)); its URI is a path and query.
+    ///
+    /// The call's operation (what metrics, breakers and matchers see) is its
+    /// path; to name the route template instead, so that `/v1/orders/1` and
+    /// `/v1/orders/2` are one operation, put a
+    /// [`TransportInfo`](kratos_core::TransportInfo) in its extensions:
+    /// `TransportInfo::new(Kind::Http, "/v1/orders/{id}", "")` (the client
+    /// sets the endpoint).
     pub async fn invoke_with<Resp>(&self, request: http::Request<Body>) -> Result<Resp, Error>
     where
         Resp: DeserializeOwned,
