@@ -2,6 +2,7 @@
 //! graceful stop, over real sockets on loopback.
 
 mod common;
+mod custom_middleware;
 mod errors;
 mod graceful;
 mod lifecycle;

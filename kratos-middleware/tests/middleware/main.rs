@@ -5,6 +5,8 @@
 mod circuitbreaker;
 mod common;
 #[cfg(feature = "jwt")]
+mod http_client;
+#[cfg(feature = "jwt")]
 mod jwt;
 mod logging;
 mod matching;
