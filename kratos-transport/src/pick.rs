@@ -92,45 +92,41 @@ impl<T: Transport> Picker<T> {
             }
             let (replay, reclaim) = replayable(body);
             let req = http::Request::from_parts(parts.clone(), replay);
-            let err = match tokio::time::timeout_at(deadline, self.transport.send(&node, req)).await
-            {
-                Ok(Ok(sent)) => {
-                    done.responded();
-                    return self.transport.finish(&node, sent, done, deadline).await;
-                }
-                Err(_) => Failure::Timeout,
-                Ok(Err(err)) => match T::failure(&err) {
-                    Failure::Timeout => Failure::Timeout,
-                    failure => {
-                        let error = transport_error(&self.target, &node, &err);
-                        done.done(DoneInfo::unreachable(error.clone()));
-                        let again = failure == Failure::Connect
-                            && refused.len() + 1 < MAX_NODES_PER_CALL
-                            && Instant::now() < deadline;
-                        match reclaim.take() {
-                            Some(unsent) if again => {
-                                tracing::debug!(
-                                    target: "kratos::client",
-                                    node = node.address(),
-                                    error = %err,
-                                    "connection failed before the call was sent; trying another node"
-                                );
-                                body = unsent;
-                                refused.push(node);
-                                if self.selector.nodes().len() > refused.len() {
-                                    continue;
-                                }
-                                return Err(error);
-                            }
-                            _ => return Err(error),
-                        }
+            let failed =
+                match tokio::time::timeout_at(deadline, self.transport.send(&node, req)).await {
+                    Ok(Ok(sent)) => {
+                        done.responded();
+                        return self.transport.finish(&node, sent, done, deadline).await;
                     }
-                },
+                    Err(_) => None,
+                    Ok(Err(err)) => match T::failure(&err) {
+                        Failure::Timeout => None,
+                        failure => Some((failure, err)),
+                    },
+                };
+            let Some((failure, err)) = failed else {
+                let error = timeout_error(&self.target, &node, self.timeout);
+                done.done(DoneInfo::unreachable(error.clone()));
+                return Err(error);
             };
-            debug_assert_eq!(err, Failure::Timeout);
-            let error = timeout_error(&self.target, &node, self.timeout);
+            let error = transport_error(&self.target, &node, &err);
             done.done(DoneInfo::unreachable(error.clone()));
-            return Err(error);
+            refused.push(node);
+            let another = failure == Failure::Connect
+                && refused.len() < MAX_NODES_PER_CALL
+                && self.selector.nodes().len() > refused.len()
+                && Instant::now() < deadline;
+            match reclaim.take() {
+                Some(unsent) if another => {
+                    tracing::debug!(
+                        target: "kratos::client",
+                        error = %error,
+                        "connection failed before the call was sent; trying another node"
+                    );
+                    body = unsent;
+                }
+                _ => return Err(error),
+            }
         }
     }
 }

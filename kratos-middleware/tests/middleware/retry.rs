@@ -1,5 +1,6 @@
 //! retry (client side): a flaky backend succeeds on the third attempt, a
-//! non-idempotent call is not retried, the budget stops a retry storm.
+//! non-idempotent call is not retried, the budget stops a retry storm, a
+//! retry goes to a node the call has not tried.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -94,4 +95,70 @@ async fn budget_stops_a_retry_storm() {
     let hits = backend.hits();
     assert!((101..=115).contains(&hits), "{hits}");
     s.stop().await;
+}
+
+/// Registers the servers `s` as instances `id` of `greeter` in `registry`.
+async fn register(registry: &kratos_registry::MemoryRegistry, id: &str, s: &Servers) {
+    use kratos_registry::Registrar;
+    let instance = kratos_registry::ServiceInstance::new(id, "greeter")
+        .with_endpoint(s.grpc.replacen("http://", "grpc://", 1))
+        .with_endpoint(s.http.clone());
+    registry.register(&instance).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_retry_goes_to_a_node_this_call_has_not_tried() {
+    let (down, up) = (Backend::default(), Backend::default());
+    down.failing.store(true, Ordering::SeqCst);
+    let bad = serve(kratos_middleware::layer(down.clone())).await;
+    let good = serve(kratos_middleware::layer(up.clone())).await;
+    let registry = kratos_registry::MemoryRegistry::new();
+    register(&registry, "bad", &bad).await;
+    register(&registry, "good", &good).await;
+    // Random picks: without the tried-node exclusion, a retry would land on
+    // the failing node again a quarter of the time.
+    let retry = || {
+        retry()
+            .retry_on([503])
+            .idempotent(Matcher::prefix("/"))
+            .budget(RetryBudget::new(1.0, 100))
+    };
+    let channel = kratos_transport::grpc::GrpcChannel::builder()
+        .endpoint("discovery:///greeter")
+        .discovery(registry.clone())
+        .balancer(kratos_selector::balancer::Random::new)
+        .layer(retry())
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = GreeterClient::new(channel);
+    let http = kratos_transport::http::HttpClient::builder()
+        .endpoint("discovery:///greeter")
+        .discovery(registry)
+        .balancer(kratos_selector::balancer::Random::new)
+        .layer(retry())
+        .connect()
+        .await
+        .unwrap();
+    for _ in 0..40 {
+        let before = down.hits();
+        assert_eq!(say_hello(&mut grpc, "x").await.unwrap(), "Hello x");
+        assert!(
+            down.hits() - before <= 1,
+            "a gRPC call went to the failing node twice"
+        );
+        let before = down.hits();
+        let reply: serde_json::Value = http
+            .invoke(http::Method::POST, "/hello/y", &())
+            .await
+            .unwrap();
+        assert_eq!(reply["message"], "Hello y");
+        assert!(
+            down.hits() - before <= 1,
+            "an HTTP call went to the failing node twice"
+        );
+    }
+    assert!(down.hits() > 0 && up.hits() >= 80);
+    bad.stop().await;
+    good.stop().await;
 }
