@@ -52,7 +52,8 @@
 //!   Service>) -> kratos_transport::http::Routes` (an axum router plus the
 //!   gRPC method of each route) that decodes each request into the request
 //!   message and calls the tonic trait method, and `<Service>HttpClient` with
-//!   the same methods.
+//!   the same methods, sent through a discovery-aware
+//!   `kratos_transport::http::HttpClient`.
 //! - **Errors**: for an enum with `option (errors.default_code) = 500;`,
 //!   `ErrorReason::OrderNotFound.error("…")`, `ErrorReason::code()`, and
 //!   `is_order_not_found(&err)` / `error_order_not_found("…")` per value.
@@ -78,9 +79,18 @@
 //!     .build();
 //! let grpc = GrpcServer::builder().add_service(OrderServiceServer::from_arc(orders)).build();
 //!
-//! // And from another service:
-//! let client = order_service_http::OrderServiceHttpClient::new("http://127.0.0.1:8000");
+//! // And from another service: over the instances discovery knows, through
+//! // an `HttpClient` (balancer, filters, client middleware, timeout), whose
+//! // layers see each call as `/api.order.v1.OrderService/<Method>`.
+//! let http = kratos::http::HttpClient::builder()
+//!     .endpoint("discovery:///orders")
+//!     .discovery(registry)
+//!     .connect()
+//!     .await?;
+//! let client = order_service_http::OrderServiceHttpClient::from_client(http);
 //! let order = client.get_order(GetOrderRequest { id: 1, ..Default::default() }).await?;
+//! // Or one fixed base URL (a path prefix is kept), dialled on the first call:
+//! let client = order_service_http::OrderServiceHttpClient::new("http://127.0.0.1:8000");
 //! ```
 //!
 //! # JSON: what Go Kratos users trip on

@@ -26,6 +26,9 @@ fn generates_messages_json_grpc_http_errors_and_openapi() {
         "-> rt::Routes {",
         "&[&CREATE_ORDER, &GET_ORDER, &GET_ORDER_1, &LIST_ORDERS, &UPDATE_ORDER_STATUS]",
         "pub struct OrderServiceHttpClient",
+        // Built on the discovery-aware HttpClient, or on one base URL.
+        "pub fn from_client(client: rt::HttpClient) -> Self",
+        "pub fn new(base_url: impl Into<String>) -> Self",
         "pub static GET_ORDER_1:",
         "\"/api/v1/users/{user_id}/orders/{id}\"",
         "pub fn is_order_not_found(",

@@ -186,6 +186,11 @@ pub fn recorder(
 }
 
 pub async fn start() -> Running {
+    start_in(MemoryRegistry::new()).await
+}
+
+/// Like [`start`], registering the App (`orders`) in `registry`.
+pub async fn start_in(registry: MemoryRegistry) -> Running {
     let orders = Arc::new(Orders::default());
     let operations = Arc::new(Mutex::new(Vec::new()));
     let http = HttpServer::builder()
@@ -200,7 +205,7 @@ pub async fn start() -> Running {
         .build();
     let app = App::builder()
         .name("orders")
-        .registrar(MemoryRegistry::new())
+        .registrar(registry)
         .server(http)
         .server(grpc)
         .signals([])

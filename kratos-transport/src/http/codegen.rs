@@ -1,6 +1,6 @@
 //! Runtime support for the HTTP code that `kratos-build` generates from
 //! `google.api.http` annotations. Users do not call this module directly: the
-//! generated `<service>_http::router` and `<Service>BaseUrlClient` do.
+//! generated `<service>_http::router` and `<Service>HttpClient` do.
 //!
 //! A generated route is described by a [`RouteSpec`] (method, path, which
 //! request fields come from the path, the query and the body). The server side
@@ -11,7 +11,8 @@
 //! that carries the HTTP headers as metadata and the request extensions, and
 //! encodes the reply (or the error, with
 //! [`Error::from_status`](kratos_core::Error::from_status)) as JSON. The client
-//! side ([`BaseUrlClient`]) does the reverse.
+//! side ([`RouteClient`], over a discovery-aware [`HttpClient`]) does the
+//! reverse, with the route's gRPC method as the operation of the call.
 //!
 //! Decoding follows Go Kratos: a body that is not valid JSON, or a value of
 //! the wrong type in the body, the path or the query, is a 400 with reason
@@ -23,23 +24,21 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
-use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::BodyExt;
 use kratos_core::{Kind, TransportInfo};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
 
 use super::CODEC_REASON;
 #[doc(no_inline)]
-pub use super::Routes;
+pub use super::{HttpClient, Routes};
 
 #[doc(hidden)]
 pub use axum;
@@ -403,134 +402,209 @@ fn encode_reply<Reply: Serialize>(spec: &RouteSpec, reply: tonic::Response<Reply
     response
 }
 
-/// A plain HTTP/JSON client for one base URL (`http://127.0.0.1:8000`), used
-/// by the generated `<Service>BaseUrlClient`s. Cheap to clone.
+/// The client a generated `<Service>HttpClient` calls through: an
+/// [`HttpClient`] (discovery, balancer, filters, client layers, timeout) and
+/// the path prefix its routes are mounted under. Cheap to clone.
+///
+/// A call fills the binding's path variables, query and body from the request
+/// message, names the binding's gRPC method as the call's operation (a
+/// [`TransportInfo`] on the request, so client middleware, metrics and
+/// breakers see `/pkg.Service/Method`, never the path), and decodes the reply
+/// as the generated server encodes it; a non-2xx answer is the [`Error`] its
+/// body describes ([`Error::from_http_response`]).
 #[derive(Debug, Clone)]
-pub struct BaseUrlClient {
-    base: Arc<str>,
-    client: Client<HttpConnector, Full<Bytes>>,
+pub struct RouteClient {
+    client: Dial,
+    prefix: Arc<str>,
 }
 
-impl BaseUrlClient {
-    /// A client sending every call to `base_url` (scheme, host, port and an
-    /// optional path prefix).
+/// The [`HttpClient`] a [`RouteClient`] sends through.
+#[derive(Debug, Clone)]
+enum Dial {
+    /// Built by the caller.
+    Ready(HttpClient),
+    /// A fixed base URL, dialled with the default options on the first call.
+    Lazy(Arc<LazyClient>),
+}
+
+#[derive(Debug)]
+struct LazyClient {
+    endpoint: String,
+    client: OnceCell<HttpClient>,
+}
+
+impl RouteClient {
+    /// A client of the server at `base_url`: `http://host:port`, optionally
+    /// followed by the path prefix its routes are mounted under
+    /// (`http://127.0.0.1:8000/orders`). Its [`HttpClient`] (default options:
+    /// a 2 s timeout, no layers) is dialled on the first call, so this needs
+    /// no runtime; a malformed URL is the error of every call.
     pub fn new(base_url: impl Into<String>) -> Self {
-        let base: String = base_url.into();
+        let base_url: String = base_url.into();
+        let (endpoint, prefix) = split_base_url(&base_url);
         Self {
-            base: base.trim_end_matches('/').into(),
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: Dial::Lazy(Arc::new(LazyClient {
+                endpoint: endpoint.to_owned(),
+                client: OnceCell::new(),
+            })),
+            prefix: prefix.into(),
         }
     }
 
-    /// The base URL.
-    pub fn base_url(&self) -> &str {
-        &self.base
+    /// A client over `client`, with the discovery, balancer, filters, layers
+    /// and timeout it was built with.
+    pub fn from_client(client: HttpClient) -> Self {
+        Self {
+            client: Dial::Ready(client),
+            prefix: "".into(),
+        }
     }
 
-    /// Sends `request` over the binding `spec` and decodes the reply; a
-    /// non-2xx answer is decoded with [`Error::from_http_response`].
+    /// The path prefix every route is called under (empty unless the base URL
+    /// of [`new`](Self::new) had one).
+    pub fn path_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    async fn client(&self) -> Result<&HttpClient, Error> {
+        match &self.client {
+            Dial::Ready(client) => Ok(client),
+            Dial::Lazy(lazy) => {
+                lazy.client
+                    .get_or_try_init(|| HttpClient::builder().endpoint(&lazy.endpoint).connect())
+                    .await
+            }
+        }
+    }
+
+    /// Sends `request` over the binding `spec` and decodes the reply.
     pub async fn invoke<Req, Reply>(&self, spec: &RouteSpec, request: &Req) -> Result<Reply, Error>
     where
         Req: Serialize,
         Reply: DeserializeOwned,
     {
-        let (uri, body) = self.encode_request(spec, request)?;
-        let method = match spec.method {
-            "*" => Method::POST,
-            m => Method::from_bytes(m.as_bytes()).unwrap_or(Method::POST),
-        };
-        let mut builder = http::Request::builder()
-            .method(method)
-            .uri(&uri)
-            .header(header::ACCEPT, "application/json");
-        let body = match body {
-            Some(body) => {
-                builder = builder.header(header::CONTENT_TYPE, "application/json");
-                Full::new(Bytes::from(body))
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let req = builder
-            .body(body)
-            .map_err(|e| Error::new(500, "CLIENT", format!("invalid request to {uri}: {e}")))?;
-        let res = self.client.request(req).await.map_err(|e| {
-            Error::new(
-                503,
-                "UNAVAILABLE",
-                format!("{} {uri} failed: {e}", spec.method),
-            )
-        })?;
-        let status = res.status();
-        let bytes = res
+        let request = encode_request(spec, &self.prefix, request)?;
+        let response = self.client().await?.send(request).await?;
+        let status = response.status();
+        let bytes = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| Error::new(503, "UNAVAILABLE", format!("reading {uri} failed: {e}")))?
+            .map_err(|e| {
+                Error::service_unavailable(
+                    "TRANSPORT",
+                    format!("reading the reply of {}: {e}", spec.operation),
+                )
+            })?
             .to_bytes();
-        if !status.is_success() {
-            return Err(Error::from_http_response(status, &bytes));
-        }
-        let mut value: Value = if bytes.is_empty() {
-            Value::Object(Map::new())
-        } else {
-            serde_json::from_slice(&bytes)
-                .map_err(|e| Error::new(500, CODEC_REASON, format!("invalid JSON reply: {e}")))?
-        };
-        if let Some(field) = spec.response_body {
-            let mut map = Map::new();
-            map.insert(field.to_owned(), value);
-            value = Value::Object(map);
-        }
-        serde_path_to_error::deserialize(value).map_err(|err| {
-            let path = err.path().to_string();
-            Error::new(
-                500,
-                CODEC_REASON,
-                format!("invalid reply field {path}: {}", err.inner()),
-            )
-        })
+        decode_reply(spec, status, &bytes)
     }
+}
 
-    fn encode_request<Req: Serialize>(
-        &self,
-        spec: &RouteSpec,
-        request: &Req,
-    ) -> Result<(String, Option<Vec<u8>>), Error> {
-        let encode_err = |e: serde_json::Error| {
-            Error::new(500, CODEC_REASON, format!("cannot encode the request: {e}"))
-        };
-        let mut value = serde_json::to_value(request).map_err(encode_err)?;
-        let mut path = spec.client_path.to_owned();
-        for var in spec.vars {
-            let emitted = var.field.emitted(spec.proto_names);
-            let text = match take_field(&mut value, emitted) {
-                Some(Value::String(s)) => s,
-                Some(Value::Null) | None => var.field.zero.to_owned(),
-                Some(other) => other.to_string(),
-            };
-            let encoded = encode_path_value(&text);
-            path = path.replace(&format!("{{{emitted}}}"), &encoded);
-        }
-        let body = match spec.body {
-            BodySpec::None => None,
-            BodySpec::All => Some(serde_json::to_vec(&value).map_err(encode_err)?),
-            BodySpec::Field(proto, json) => {
-                let key = if spec.proto_names { proto } else { json };
-                let part = take_field(&mut value, key).unwrap_or(Value::Object(Map::new()));
-                Some(serde_json::to_vec(&part).map_err(encode_err)?)
-            }
-        };
-        if spec.body != BodySpec::All {
-            let mut query = form_urlencoded::Serializer::new(String::new());
-            flatten_query(&mut query, "", &value);
-            let query = query.finish();
-            if !query.is_empty() {
-                path.push('?');
-                path.push_str(&query);
-            }
-        }
-        Ok((format!("{}{path}", self.base), body))
+impl From<HttpClient> for RouteClient {
+    fn from(client: HttpClient) -> Self {
+        Self::from_client(client)
     }
+}
+
+/// `http://host:port/prefix` as the client's target and the path prefix.
+fn split_base_url(base_url: &str) -> (&str, &str) {
+    let base = base_url.trim_end_matches('/');
+    if base.starts_with("discovery:") {
+        return (base, "");
+    }
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    match base[authority..].find('/') {
+        Some(i) => base.split_at(authority + i),
+        None => (base, ""),
+    }
+}
+
+/// The HTTP request of `request` over the binding `spec`, its URI the path
+/// (under `prefix`) and query, its operation the binding's gRPC method.
+fn encode_request<Req: Serialize>(
+    spec: &RouteSpec,
+    prefix: &str,
+    request: &Req,
+) -> Result<http::Request<Body>, Error> {
+    let encode_err = |e: serde_json::Error| {
+        Error::new(500, CODEC_REASON, format!("cannot encode the request: {e}"))
+    };
+    let mut value = serde_json::to_value(request).map_err(encode_err)?;
+    let mut path = format!("{prefix}{}", spec.client_path);
+    for var in spec.vars {
+        let emitted = var.field.emitted(spec.proto_names);
+        let text = match take_field(&mut value, emitted) {
+            Some(Value::String(s)) => s,
+            Some(Value::Null) | None => var.field.zero.to_owned(),
+            Some(other) => other.to_string(),
+        };
+        let encoded = encode_path_value(&text);
+        path = path.replace(&format!("{{{emitted}}}"), &encoded);
+    }
+    let body = match spec.body {
+        BodySpec::None => None,
+        BodySpec::All => Some(serde_json::to_vec(&value).map_err(encode_err)?),
+        BodySpec::Field(proto, json) => {
+            let key = if spec.proto_names { proto } else { json };
+            let part = take_field(&mut value, key).unwrap_or(Value::Object(Map::new()));
+            Some(serde_json::to_vec(&part).map_err(encode_err)?)
+        }
+    };
+    if spec.body != BodySpec::All {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        flatten_query(&mut query, "", &value);
+        let query = query.finish();
+        if !query.is_empty() {
+            path.push('?');
+            path.push_str(&query);
+        }
+    }
+    let method = match spec.method {
+        "*" => Method::POST,
+        m => Method::from_bytes(m.as_bytes()).unwrap_or(Method::POST),
+    };
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(&path)
+        .header(header::ACCEPT, "application/json")
+        .extension(TransportInfo::new(Kind::Http, spec.operation, ""));
+    if body.is_some() {
+        builder = builder.header(header::CONTENT_TYPE, "application/json");
+    }
+    builder
+        .body(body.map_or_else(Body::empty, Body::from))
+        .map_err(|e| Error::new(500, "CLIENT", format!("invalid request to {path}: {e}")))
+}
+
+/// The reply message of the binding `spec` from the answer's status and body.
+fn decode_reply<Reply: DeserializeOwned>(
+    spec: &RouteSpec,
+    status: StatusCode,
+    bytes: &[u8],
+) -> Result<Reply, Error> {
+    if !status.is_success() {
+        return Err(Error::from_http_response(status, bytes));
+    }
+    let mut value: Value = if bytes.is_empty() {
+        Value::Object(Map::new())
+    } else {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::new(500, CODEC_REASON, format!("invalid JSON reply: {e}")))?
+    };
+    if let Some(field) = spec.response_body {
+        let mut map = Map::new();
+        map.insert(field.to_owned(), value);
+        value = Value::Object(map);
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        Error::new(
+            500,
+            CODEC_REASON,
+            format!("invalid reply field {path}: {}", err.inner()),
+        )
+    })
 }
 
 fn take_field(value: &mut Value, dotted: &str) -> Option<Value> {
@@ -698,18 +772,71 @@ mod tests {
 
     #[test]
     fn client_fills_path_and_query() {
-        let client = BaseUrlClient::new("http://h:1/");
         let msg = Msg {
             user_id: "users/7".into(),
             page: 3,
             tags: vec!["a b".into()],
             ..Default::default()
         };
-        let (uri, body) = client.encode_request(&SPEC, &msg).unwrap();
-        assert_eq!(body, None);
-        assert!(uri.starts_with("http://h:1/v1/users/users/7?"), "{uri}");
+        let req = encode_request(&SPEC, "/api", &msg).unwrap();
+        let uri = req.uri().to_string();
+        assert_eq!(req.method(), Method::GET);
+        assert!(uri.starts_with("/api/v1/users/users/7?"), "{uri}");
         assert!(uri.contains("page=3"), "{uri}");
         assert!(uri.contains("tags=a+b"), "{uri}");
         assert!(!uri.contains("userId"), "{uri}");
+        assert_eq!(axum::body::HttpBody::size_hint(req.body()).exact(), Some(0));
+        assert!(req.headers().get(header::CONTENT_TYPE).is_none());
+        let info = TransportInfo::from_request(&req).unwrap();
+        assert_eq!(info.operation(), "/pkg.Svc/Get");
+    }
+
+    #[test]
+    fn client_sends_the_body_field_and_reads_the_response_body() {
+        static PATCH: RouteSpec = RouteSpec {
+            method: "PATCH",
+            body: BodySpec::Field("inner", "inner"),
+            response_body: Some("inner"),
+            ..SPEC
+        };
+        let msg = Msg {
+            inner: Some(Inner { id: "x".into() }),
+            page: 2,
+            ..Default::default()
+        };
+        let req = encode_request(&PATCH, "", &msg).unwrap();
+        assert_eq!(req.method(), Method::PATCH);
+        assert!(
+            req.uri().to_string().starts_with("/v1/users/?"),
+            "{}",
+            req.uri()
+        );
+        assert_eq!(req.headers()[header::CONTENT_TYPE], "application/json");
+        let reply: Msg = decode_reply(&PATCH, StatusCode::OK, br#"{"id":"y"}"#).unwrap();
+        assert_eq!(reply.inner, Some(Inner { id: "y".into() }));
+        let err = decode_reply::<Msg>(&PATCH, StatusCode::OK, br#"{"id":1}"#).unwrap_err();
+        assert!(err.message().contains("inner.id"), "{}", err.message());
+        let err = decode_reply::<Msg>(
+            &PATCH,
+            StatusCode::NOT_FOUND,
+            br#"{"code":404,"reason":"GONE","message":"no"}"#,
+        )
+        .unwrap_err();
+        assert_eq!((err.code(), err.reason()), (404, "GONE"));
+    }
+
+    #[test]
+    fn base_urls_split_into_target_and_prefix() {
+        assert_eq!(split_base_url("http://h:1"), ("http://h:1", ""));
+        assert_eq!(split_base_url("http://h:1/"), ("http://h:1", ""));
+        assert_eq!(
+            split_base_url("http://h:1/api/v2/"),
+            ("http://h:1", "/api/v2")
+        );
+        assert_eq!(split_base_url("h:1/api"), ("h:1", "/api"));
+        assert_eq!(
+            split_base_url("discovery:///orders"),
+            ("discovery:///orders", "")
+        );
     }
 }
