@@ -17,6 +17,11 @@ use crate::{Node, NodeFilter, NodeFilters};
 /// or filtered out of the call) is tried again.
 const PROBE_RECHECK: Duration = Duration::from_millis(100);
 
+/// How many times a pick asks the balancer again over the whole list when
+/// its choice is ejected, stalled or tried, before picking among the healthy
+/// nodes alone.
+const MAX_REPICKS: usize = 4;
+
 /// A boxed error, as carried by [`DoneInfo`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -426,20 +431,18 @@ impl Selector {
         {
             return Ok(probe);
         }
-        // The fast path: the balancer's pick is healthy and untried.
-        let picked = self.balanced(nodes, &time);
-        if !tried(&picked.node) {
-            match picked
-                .stats
-                .health
-                .availability(picked.stats.nanos(now), &self.inner.health)
-            {
-                Availability::Ready => return Ok(self.done(picked, now, false)),
-                Availability::ProbeDue if picked.stats.health.claim_probe() => {
-                    return Ok(self.done(picked, now, true));
-                }
-                _ => {}
+        // The fast path: the balancer's pick is healthy and untried. Else ask
+        // the balancer again over the same list a few times: each balancer
+        // then spreads the skipped node's share as it spreads the rest (a
+        // round-robin moves on to the next node, random draws again), where
+        // picking from a shorter list would skew a round-robin counter.
+        let first = self.balanced(nodes, &time);
+        let mut picked = first;
+        for _ in 0..nodes.len().min(MAX_REPICKS) {
+            if let Some(done) = self.take(picked, now, &tried) {
+                return Ok(done);
             }
+            picked = self.balanced(nodes, &time);
         }
         // Some node is unhealthy or tried: pick among the healthy untried
         // ones, else the untried ones, else any.
@@ -460,23 +463,15 @@ impl Selector {
                 .balancer
                 .pick(&healthy, &time)
                 .min(healthy.len() - 1);
-            let w = &healthy[index];
-            match w
-                .stats
-                .health
-                .availability(w.stats.nanos(now), &self.inner.health)
-            {
-                Availability::Ready => return Ok(self.done(w, now, false)),
-                Availability::ProbeDue if w.stats.health.claim_probe() => {
-                    return Ok(self.done(w, now, true));
-                }
-                _ => {
+            match self.take(&healthy[index], now, &tried) {
+                Some(done) => return Ok(done),
+                None => {
                     healthy.swap_remove(index);
                 }
             }
         }
         if untried.is_empty() {
-            return Ok(self.done(picked, now, false));
+            return Ok(self.done(first, now, false));
         }
         let fallback: Vec<WeightedNode> = untried.into_iter().cloned().collect();
         let picked = self.balanced(&fallback, &time);
@@ -515,6 +510,30 @@ impl Selector {
             }
         }
         claimed.map(|w| self.done(w, now, true))
+    }
+
+    /// `picked`, if it is healthy (or its probe is due and this call claims
+    /// it) and untried.
+    fn take(
+        &self,
+        picked: &WeightedNode,
+        now: Instant,
+        tried: &impl Fn(&Node) -> bool,
+    ) -> Option<(Arc<Node>, Done)> {
+        if tried(&picked.node) {
+            return None;
+        }
+        match picked
+            .stats
+            .health
+            .availability(picked.stats.nanos(now), &self.inner.health)
+        {
+            Availability::Ready => Some(self.done(picked, now, false)),
+            Availability::ProbeDue if picked.stats.health.claim_probe() => {
+                Some(self.done(picked, now, true))
+            }
+            _ => None,
+        }
     }
 
     fn balanced<'a>(&self, nodes: &'a [WeightedNode], time: &PickTime) -> &'a WeightedNode {

@@ -194,3 +194,14 @@ async fn the_policy_sets_the_ejection_time() {
     tokio::time::advance(Duration::from_millis(101)).await;
     assert!(spread(&s, 10).contains_key("a:1"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_survivors_share_an_ejected_nodes_calls_evenly() {
+    for (name, balancer) in balancers() {
+        let s = three(balancer);
+        fail(&s, "a:1");
+        let counts = spread(&s, 600);
+        let (b, c) = (counts["b:1"] as f64, counts["c:1"] as f64);
+        assert!((b - c).abs() / 600.0 <= 0.1, "{name}: {counts:?}");
+    }
+}
