@@ -89,7 +89,7 @@ fn freeze_each(specs: &[ClientSpec]) {
     for f in &results {
         let timeout = match f.spec.transport {
             Transport::Grpc => "DeadlineExceeded TIMEOUT",
-            Transport::Http => "504 TIMEOUT",
+            Transport::Http | Transport::Generated => "504 TIMEOUT",
         };
         for code in f.tally.failed.keys() {
             assert_eq!(
@@ -123,5 +123,6 @@ fn frozen_server_fails_calls_only_with_timeouts() {
         spec(Transport::Grpc, BalancerKind::Wrr),
         spec(Transport::Grpc, BalancerKind::P2c),
         spec(Transport::Http, BalancerKind::Wrr),
+        spec(Transport::Generated, BalancerKind::Wrr),
     ]);
 }

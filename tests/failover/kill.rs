@@ -172,3 +172,11 @@ fn http_kill_with_retry_fails_no_call() {
 fn http_kill_without_retry_fails_only_calls_in_flight() {
     assert_at_most_in_flight_failed(&kill_each(specs(Transport::Http, &WRR_P2C, false)));
 }
+
+#[test]
+fn generated_http_client_kill_fails_no_call_with_retry_and_only_calls_in_flight_without() {
+    let with = kill_each(specs(Transport::Generated, &[BalancerKind::Wrr], true));
+    assert_none_failed(&with);
+    let without = kill_each(specs(Transport::Generated, &[BalancerKind::Wrr], false));
+    assert_at_most_in_flight_failed(&without);
+}

@@ -16,6 +16,7 @@ use kratos::selector::Selector;
 use kratos::selector::balancer::BalancerKind;
 use kratos_examples_api::helloworld::v1::HelloRequest;
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
+use kratos_examples_api::helloworld::v1::greeter_http;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -45,7 +46,10 @@ pub(crate) fn serial<F: Future<Output = ()>>(scenario: F) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Transport {
     Grpc,
+    /// `HttpClient::invoke` by hand.
     Http,
+    /// The generated `GreeterHttpClient` over an `HttpClient`.
+    Generated,
 }
 
 impl fmt::Display for Transport {
@@ -53,6 +57,7 @@ impl fmt::Display for Transport {
         f.write_str(match self {
             Transport::Grpc => "grpc",
             Transport::Http => "http",
+            Transport::Generated => "generated-http",
         })
     }
 }
@@ -62,7 +67,7 @@ impl Transport {
     pub(crate) fn address<'a>(&self, server: &'a Server) -> &'a str {
         match self {
             Transport::Grpc => &server.grpc,
-            Transport::Http => &server.http,
+            Transport::Http | Transport::Generated => &server.http,
         }
     }
 }
@@ -136,7 +141,8 @@ pub(crate) async fn client(
             });
             (call, selector)
         }
-        Transport::Http => {
+        Transport::Http | Transport::Generated => {
+            let generated = spec.transport == Transport::Generated;
             let mut builder = HttpClient::builder()
                 .endpoint(target)
                 .discovery(registry)
@@ -154,6 +160,13 @@ pub(crate) async fn client(
                     let request = HelloRequest {
                         name: "failover".into(),
                     };
+                    if generated {
+                        return greeter_http::GreeterHttpClient::from_client(client)
+                            .say_hello(request)
+                            .await
+                            .map(|reply| reply.message)
+                            .map_err(|e| format!("{} {}", e.code(), e.reason()));
+                    }
                     client
                         .invoke::<_, kratos_examples_api::helloworld::v1::HelloReply>(
                             Method::POST,
