@@ -5,6 +5,9 @@
 //!   kill (SIGKILL) and restart it on the same data directory (or a fresh one).
 //!   It is killed when dropped. [`EtcdServer::start_tls`] serves clients
 //!   over TLS with a certificate from a throwaway [`TestCa`].
+//! - [`EtcdCluster`] starts three real `etcd` members on loopback ports as
+//!   one cluster; each member can be killed and restarted (it rejoins with
+//!   its data), and the cluster says which member leads.
 //! - [`ConsulAgent`] is an in-process stand-in for a Consul agent that follows
 //!   the documented HTTP API: service registration with TTL checks, health
 //!   queries with blocking (`index` + `wait`) semantics, and the KV store.
@@ -25,6 +28,7 @@
 //! # Structure
 //!
 //! - [`EtcdServer`]: a child `etcd` process (needs `apt-get install -y etcd-server`).
+//! - [`EtcdCluster`]: three such processes forming one cluster.
 //! - [`TestCa`]: a throwaway CA and server certificates for `127.0.0.1`, made
 //!   with the `openssl` CLI (package `openssl`) when a test needs TLS.
 //! - [`ConsulAgent`]: the stand-in agent; see its docs for the endpoints it serves.
@@ -41,5 +45,5 @@ mod etcd;
 mod tls;
 
 pub use consul::{ConsulAgent, ConsulAgentBuilder};
-pub use etcd::EtcdServer;
+pub use etcd::{EtcdCluster, EtcdServer};
 pub use tls::TestCa;
