@@ -91,19 +91,22 @@ impl HealthPolicy {
     }
 }
 
-/// When the next ejected node of a selector is due for its probe, so a pick
-/// checks one atomic instead of every node (and every balancer probes on time,
-/// even P2C, which would rarely draw a node with a poor score).
+/// What the nodes of one selector share: the policy, and when the next
+/// ejected node is due for its probe, so a pick checks one atomic instead of
+/// every node (and every balancer probes on time, even P2C, which would
+/// rarely draw a node with a poor score).
 #[derive(Debug)]
-pub(crate) struct ProbeSchedule {
+pub(crate) struct SelectorHealth {
+    pub(crate) policy: HealthPolicy,
     epoch: Instant,
     /// ns since `epoch`; `u64::MAX` when no node is ejected.
     next: AtomicU64,
 }
 
-impl ProbeSchedule {
-    pub(crate) fn new() -> Self {
+impl SelectorHealth {
+    pub(crate) fn new(policy: HealthPolicy) -> Self {
         Self {
+            policy,
             epoch: Instant::now(),
             next: AtomicU64::new(u64::MAX),
         }
@@ -118,11 +121,12 @@ impl ProbeSchedule {
         self.next.fetch_min(self.nanos(at), Relaxed);
     }
 
-    /// Whether a probe is due at `now`; if so, forgets every schedule (the
-    /// caller reschedules the nodes still ejected).
-    pub(crate) fn take_due(&self, now: Instant) -> bool {
+    /// Whether a probe is due at `now()`; if so, forgets every schedule (the
+    /// caller reschedules the nodes still ejected). Reads the clock only when
+    /// some node is ejected.
+    pub(crate) fn take_due(&self, now: impl FnOnce() -> Instant) -> bool {
         let next = self.next.load(Relaxed);
-        if next == u64::MAX || self.nanos(now) < next {
+        if next == u64::MAX || self.nanos(now()) < next {
             return false;
         }
         self.next.store(u64::MAX, Relaxed);
@@ -152,17 +156,25 @@ pub(crate) struct Health {
     probing: AtomicBool,
     /// Calls picked whose response head has not arrived.
     awaiting: AtomicU32,
-    /// Last progress: a response head arrived, or waiting began.
+    /// Last progress (a response head arrived, or waiting began), ns plus
+    /// one; 0 when it happened at a time not read: the next pick that finds
+    /// calls waiting stamps it.
     progress: AtomicU64,
     /// Moving average of the time to first response, ns (0: no sample).
     head_lag: AtomicU64,
 }
 
 impl Health {
-    pub(crate) fn availability(&self, now: u64, policy: &HealthPolicy) -> Availability {
+    /// Whether the node may take a call; `now()` (ns) is read only for an
+    /// ejected node or one with calls waiting.
+    pub(crate) fn availability(
+        &self,
+        now: impl Fn() -> u64,
+        policy: &HealthPolicy,
+    ) -> Availability {
         let until = self.ejected_until.load(Relaxed);
         if until != 0 {
-            if now < until - 1 || self.probing.load(Relaxed) {
+            if now() < until - 1 || self.probing.load(Relaxed) {
                 return Availability::Skip;
             }
             return Availability::ProbeDue;
@@ -174,8 +186,17 @@ impl Health {
         }
     }
 
-    fn is_stalled(&self, now: u64, policy: &HealthPolicy) -> bool {
+    fn is_stalled(&self, now: impl Fn() -> u64, policy: &HealthPolicy) -> bool {
         if policy.stall_factor == 0 || self.awaiting.load(Relaxed) == 0 {
+            return false;
+        }
+        let now = now();
+        let progress = self.progress.load(Relaxed);
+        if progress == 0 {
+            // Progress at a time not read: the stall clock starts now.
+            let _ = self
+                .progress
+                .compare_exchange(0, now.saturating_add(1), Relaxed, Relaxed);
             return false;
         }
         let floor = u64::try_from(policy.stall_floor.as_nanos()).unwrap_or(u64::MAX);
@@ -184,7 +205,7 @@ impl Health {
             .load(Relaxed)
             .saturating_mul(u64::from(policy.stall_factor))
             .max(floor);
-        now.saturating_sub(self.progress.load(Relaxed)) > limit
+        now.saturating_sub(progress - 1) > limit
     }
 
     /// Claims the probe of a node whose ejection time is up; `false` when
@@ -195,17 +216,24 @@ impl Health {
             .is_ok()
     }
 
-    /// A call was picked for this node.
-    pub(crate) fn on_pick(&self, now: u64) {
+    /// A call was picked for this node (at `now` ns, if the pick read the
+    /// clock).
+    pub(crate) fn on_pick(&self, now: Option<u64>) {
         if self.awaiting.fetch_add(1, Relaxed) == 0 {
-            self.progress.store(now, Relaxed);
+            self.progress
+                .store(now.map_or(0, |n| n.saturating_add(1)), Relaxed);
         }
     }
 
-    /// The response head of a call picked at `picked` arrived at `now`.
-    pub(crate) fn on_head(&self, picked: u64, now: u64) {
+    /// The response head of a call arrived (at `now` ns, picked at `picked`
+    /// ns, when those were read).
+    pub(crate) fn on_head(&self, picked: Option<u64>, now: Option<u64>) {
         self.awaiting.fetch_sub(1, Relaxed);
-        self.progress.store(now, Relaxed);
+        self.progress
+            .store(now.map_or(0, |n| n.saturating_add(1)), Relaxed);
+        let (Some(picked), Some(now)) = (picked, now) else {
+            return;
+        };
         let sample = now.saturating_sub(picked).max(1);
         let old = self.head_lag.load(Relaxed);
         let lag = if old == 0 {
@@ -294,22 +322,23 @@ mod tests {
     fn ejection_doubles_and_a_probe_clears_it() {
         let p = HealthPolicy::new();
         let h = Health::default();
-        assert_eq!(h.availability(0, &p), Availability::Ready);
+        let at = |ns: u64| move || ns;
+        assert_eq!(h.availability(at(0), &p), Availability::Ready);
         assert_eq!(h.eject(0, false, &p), Some(Duration::from_secs(1)));
         // A second failure of a call already in flight does not extend it.
         assert_eq!(h.eject(10, false, &p), None);
-        assert_eq!(h.availability(999 * MS, &p), Availability::Skip);
-        assert_eq!(h.availability(1000 * MS, &p), Availability::ProbeDue);
+        assert_eq!(h.availability(at(999 * MS), &p), Availability::Skip);
+        assert_eq!(h.availability(at(1000 * MS), &p), Availability::ProbeDue);
         assert!(h.claim_probe());
         assert!(!h.claim_probe());
-        assert_eq!(h.availability(1000 * MS, &p), Availability::Skip);
+        assert_eq!(h.availability(at(1000 * MS), &p), Availability::Skip);
         // The probe fails: ejected for 2 s.
         assert_eq!(h.eject(1000 * MS, true, &p), Some(Duration::from_secs(2)));
-        assert_eq!(h.availability(2999 * MS, &p), Availability::Skip);
-        assert_eq!(h.availability(3000 * MS, &p), Availability::ProbeDue);
+        assert_eq!(h.availability(at(2999 * MS), &p), Availability::Skip);
+        assert_eq!(h.availability(at(3000 * MS), &p), Availability::ProbeDue);
         assert!(h.claim_probe());
         h.on_answer(true);
-        assert_eq!(h.availability(3000 * MS, &p), Availability::Ready);
+        assert_eq!(h.availability(at(3000 * MS), &p), Availability::Ready);
         assert_eq!(h.ejections(), 0);
         assert_eq!(p.ejection_time(10), Duration::from_secs(30));
     }
@@ -318,20 +347,30 @@ mod tests {
     fn waiting_without_progress_stalls() {
         let p = HealthPolicy::new();
         let h = Health::default();
+        let at = |ns: u64| move || ns;
         // One call answered in 1 ms: the limit is max(8 ms, 10 ms) = 10 ms.
-        h.on_pick(0);
-        h.on_head(0, MS);
-        h.on_pick(2 * MS);
-        assert_eq!(h.availability(11 * MS, &p), Availability::Ready);
-        assert_eq!(h.availability(13 * MS, &p), Availability::Skip);
+        h.on_pick(Some(0));
+        h.on_head(Some(0), Some(MS));
+        h.on_pick(Some(2 * MS));
+        assert_eq!(h.availability(at(11 * MS), &p), Availability::Ready);
+        assert_eq!(h.availability(at(13 * MS), &p), Availability::Skip);
         // Its head arrives: progress, no longer stalled.
-        h.on_head(2 * MS, 13 * MS);
-        assert_eq!(h.availability(100 * MS, &p), Availability::Ready);
+        h.on_head(Some(2 * MS), Some(13 * MS));
+        assert_eq!(h.availability(at(100 * MS), &p), Availability::Ready);
         // Off with a factor of 0.
         let off = HealthPolicy::new().stall_after(Duration::ZERO, 0);
-        h.on_pick(100 * MS);
-        assert_eq!(h.availability(10_000 * MS, &off), Availability::Ready);
+        h.on_pick(Some(100 * MS));
+        assert_eq!(h.availability(at(10_000 * MS), &off), Availability::Ready);
         h.on_headless_end();
-        assert_eq!(h.availability(10_000 * MS, &p), Availability::Ready);
+        assert_eq!(h.availability(at(10_000 * MS), &p), Availability::Ready);
+
+        // Picked without reading the clock: the first pick that finds the
+        // call waiting starts the stall clock.
+        h.on_pick(None);
+        assert_eq!(h.availability(at(20_000 * MS), &p), Availability::Ready);
+        assert_eq!(h.availability(at(20_005 * MS), &p), Availability::Ready);
+        assert_eq!(h.availability(at(20_050 * MS), &p), Availability::Skip);
+        h.on_head(None, None);
+        assert_eq!(h.availability(at(30_000 * MS), &p), Availability::Ready);
     }
 }

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::balancer::{Balancer, NodeStats, PickTime, Wrr};
-use crate::health::{Availability, HealthPolicy, ProbeSchedule};
+use crate::health::{Availability, HealthPolicy, SelectorHealth};
 use crate::{Node, NodeFilter, NodeFilters};
 
 /// How soon a probe that could not be sent (its node held by another probe,
@@ -36,8 +36,9 @@ pub struct WeightedNode {
 }
 
 impl WeightedNode {
-    fn new(node: Node, now: Instant) -> Self {
-        Self::with_stats(node, Arc::new(NodeStats::new(now)))
+    fn new(node: Node, now: Instant, health: &Arc<SelectorHealth>) -> Self {
+        let stats = NodeStats::new(now, node.address(), health);
+        Self::with_stats(node, Arc::new(stats))
     }
 
     fn with_stats(node: Node, stats: Arc<NodeStats>) -> Self {
@@ -161,26 +162,23 @@ impl DoneInfo {
 /// ends the in-flight count: no latency or success sample is recorded.
 #[must_use = "report the outcome with `done`, or the call only counts as cancelled"]
 pub struct Done {
-    node: Option<WeightedNode>,
-    picked: Instant,
+    stats: Option<Arc<NodeStats>>,
+    /// When the node was picked, if the pick read the clock.
+    picked: Option<Instant>,
     timed: bool,
     probe: bool,
     responded: bool,
-    policy: HealthPolicy,
-    schedule: Arc<ProbeSchedule>,
 }
 
 impl Done {
-    fn new(node: &WeightedNode, picked: Instant, timed: bool, probe: bool, inner: &Inner) -> Self {
-        node.stats.on_pick(picked, timed);
+    fn new(stats: &Arc<NodeStats>, picked: Option<Instant>, timed: bool, probe: bool) -> Self {
+        stats.on_pick(picked, timed);
         Self {
-            node: Some(node.clone()),
+            stats: Some(stats.clone()),
             picked,
             timed,
             probe,
             responded: false,
-            policy: inner.health,
-            schedule: inner.schedule.clone(),
         }
     }
 
@@ -190,17 +188,22 @@ impl Done {
     pub fn responded(&mut self) {
         if !self.responded {
             self.responded = true;
-            if let Some(node) = &self.node {
-                node.stats.on_head(self.picked, Instant::now());
+            if let Some(stats) = &self.stats {
+                // Without a pick time there is no latency to sample.
+                stats.on_head(self.picked, self.picked.map(|_| Instant::now()));
             }
         }
     }
 
     /// Reports the outcome of the call to the node's statistics and health.
     pub fn done(mut self, info: DoneInfo) {
-        let Some(node) = self.node.take() else { return };
-        let stats = &node.stats;
-        let now = Instant::now();
+        let Some(stats) = self.stats.take() else {
+            return;
+        };
+        // The clock is read only for what needs it: the latency of the head
+        // or the moving averages (when the pick read it), an ejection.
+        let sampled = self.picked.is_some() && (self.timed || !self.responded);
+        let now = (sampled || info.is_unreachable()).then(Instant::now);
         if !self.responded {
             if info.is_unreachable() {
                 stats.health.on_headless_end();
@@ -208,17 +211,20 @@ impl Done {
                 stats.on_head(self.picked, now);
             }
         }
-        stats.on_done(self.timed.then_some(self.picked), now, &info);
+        let timed = self.picked.zip(now).filter(|_| self.timed);
+        stats.on_done(timed, &info);
         if !info.is_unreachable() {
             stats.health.on_answer(self.probe);
-        } else if let Some(time) = stats
-            .health
-            .eject(stats.nanos(now), self.probe, &self.policy)
+        } else if let Some(now) = now
+            && let Some(time) =
+                stats
+                    .health
+                    .eject(stats.nanos(now), self.probe, &stats.selector.policy)
         {
-            self.schedule.at(now + time);
+            stats.selector.at(now + time);
             tracing::warn!(
                 target: "kratos::selector",
-                node = node.node.address(),
+                node = &*stats.address,
                 ejected_for = ?time,
                 error = info.error().map(tracing::field::display),
                 "node unreachable: out of rotation"
@@ -226,21 +232,22 @@ impl Done {
         }
     }
 
-    /// When the node was picked.
+    /// When the node was picked, if the pick read the clock (it does under
+    /// a balancer that [measures latency](crate::Balancer::measures_latency)).
     pub fn picked_at(&self) -> Option<Instant> {
-        Some(self.picked)
+        self.picked
     }
 }
 
 impl Drop for Done {
     fn drop(&mut self) {
-        if let Some(node) = self.node.take() {
-            node.stats.on_cancel();
+        if let Some(stats) = self.stats.take() {
+            stats.on_cancel();
             if !self.responded {
-                node.stats.health.on_headless_end();
+                stats.health.on_headless_end();
             }
             if self.probe {
-                node.stats.health.on_probe_cancelled();
+                stats.health.on_probe_cancelled();
             }
         }
     }
@@ -317,8 +324,7 @@ struct Inner {
     nodes: ArcSwap<Vec<WeightedNode>>,
     balancer: Box<dyn Balancer>,
     filters: NodeFilters,
-    health: HealthPolicy,
-    schedule: Arc<ProbeSchedule>,
+    health: Arc<SelectorHealth>,
     updates: watch::Sender<u64>,
     apply_lock: Mutex<()>,
 }
@@ -364,7 +370,7 @@ impl Selector {
                     w.stats.health.reset_ejection();
                     WeightedNode::with_stats(node, w.stats.clone())
                 }
-                None => WeightedNode::new(node, now),
+                None => WeightedNode::new(node, now, &self.inner.health),
             })
             .collect();
         self.inner.nodes.store(Arc::new(next));
@@ -425,9 +431,8 @@ impl Selector {
             return Err(SelectError { filtered });
         }
         let time = PickTime::new();
-        let now = time.now();
-        if self.inner.schedule.take_due(now)
-            && let Some(probe) = self.probe(all, nodes, now, &tried)
+        if self.inner.health.take_due(|| time.now())
+            && let Some(probe) = self.probe(all, nodes, &time, &tried)
         {
             return Ok(probe);
         }
@@ -439,7 +444,7 @@ impl Selector {
         let first = self.balanced(nodes, &time);
         let mut picked = first;
         for _ in 0..nodes.len().min(MAX_REPICKS) {
-            if let Some(done) = self.take(picked, now, &tried) {
+            if let Some(done) = self.take(picked, &time, &tried) {
                 return Ok(done);
             }
             picked = self.balanced(nodes, &time);
@@ -452,7 +457,7 @@ impl Selector {
             .filter(|w| {
                 w.stats
                     .health
-                    .availability(w.stats.nanos(now), &self.inner.health)
+                    .availability(|| w.stats.nanos(time.now()), &self.inner.health.policy)
                     != Availability::Skip
             })
             .map(|w| (*w).clone())
@@ -463,7 +468,7 @@ impl Selector {
                 .balancer
                 .pick(&healthy, &time)
                 .min(healthy.len() - 1);
-            match self.take(&healthy[index], now, &tried) {
+            match self.take(&healthy[index], &time, &tried) {
                 Some(done) => return Ok(done),
                 None => {
                     healthy.swap_remove(index);
@@ -471,11 +476,11 @@ impl Selector {
             }
         }
         if untried.is_empty() {
-            return Ok(self.done(first, now, false));
+            return Ok(self.done(first, &time, false));
         }
         let fallback: Vec<WeightedNode> = untried.into_iter().cloned().collect();
         let picked = self.balanced(&fallback, &time);
-        Ok(self.done(picked, now, false))
+        Ok(self.done(picked, &time, false))
     }
 
     /// A probe is due: claims one among the candidates, and reschedules the
@@ -484,15 +489,16 @@ impl Selector {
         &self,
         all: &[WeightedNode],
         nodes: &[WeightedNode],
-        now: Instant,
+        time: &PickTime,
         tried: &impl Fn(&Node) -> bool,
     ) -> Option<(Arc<Node>, Done)> {
+        let now = time.now();
         let mut claimed = None;
         for w in nodes {
             let due = w
                 .stats
                 .health
-                .availability(w.stats.nanos(now), &self.inner.health)
+                .availability(|| w.stats.nanos(now), &self.inner.health.policy)
                 == Availability::ProbeDue;
             if due && claimed.is_none() && !tried(&w.node) && w.stats.health.claim_probe() {
                 claimed = Some(w);
@@ -506,10 +512,10 @@ impl Selector {
                 // A probe already due (held by a call, or outside this
                 // call's filters) is looked at again soon.
                 let end = w.stats.instant(end).max(now + PROBE_RECHECK);
-                self.inner.schedule.at(end);
+                self.inner.health.at(end);
             }
         }
-        claimed.map(|w| self.done(w, now, true))
+        claimed.map(|w| self.done(w, time, true))
     }
 
     /// `picked`, if it is healthy (or its probe is due and this call claims
@@ -517,20 +523,21 @@ impl Selector {
     fn take(
         &self,
         picked: &WeightedNode,
-        now: Instant,
+        time: &PickTime,
         tried: &impl Fn(&Node) -> bool,
     ) -> Option<(Arc<Node>, Done)> {
         if tried(&picked.node) {
             return None;
         }
+        let now = || picked.stats.nanos(time.now());
         match picked
             .stats
             .health
-            .availability(picked.stats.nanos(now), &self.inner.health)
+            .availability(now, &self.inner.health.policy)
         {
-            Availability::Ready => Some(self.done(picked, now, false)),
+            Availability::Ready => Some(self.done(picked, time, false)),
             Availability::ProbeDue if picked.stats.health.claim_probe() => {
-                Some(self.done(picked, now, true))
+                Some(self.done(picked, time, true))
             }
             _ => None,
         }
@@ -541,9 +548,10 @@ impl Selector {
         nodes.get(index).unwrap_or(&nodes[0])
     }
 
-    fn done(&self, picked: &WeightedNode, now: Instant, probe: bool) -> (Arc<Node>, Done) {
+    fn done(&self, picked: &WeightedNode, time: &PickTime, probe: bool) -> (Arc<Node>, Done) {
         let timed = self.inner.balancer.measures_latency();
-        let done = Done::new(picked, now, timed, probe, &self.inner);
+        let picked_at = if timed { Some(time.now()) } else { time.read() };
+        let done = Done::new(&picked.stats, picked_at, timed, probe);
         (picked.node.clone(), done)
     }
 
@@ -625,8 +633,7 @@ impl SelectorBuilder {
                 nodes: ArcSwap::from_pointee(Vec::new()),
                 balancer: self.balancer.unwrap_or_else(|| Box::new(Wrr::new())),
                 filters: self.filters,
-                health: self.health,
-                schedule: Arc::new(ProbeSchedule::new()),
+                health: Arc::new(SelectorHealth::new(self.health)),
                 updates: watch::channel(0).0,
                 apply_lock: Mutex::new(()),
             }),

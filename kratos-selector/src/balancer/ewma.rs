@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use std::sync::Arc;
+
 use crate::DoneInfo;
-use crate::health::Health;
+use crate::health::{Health, SelectorHealth};
 
 /// The decay constant of the moving averages (Go Kratos's `tau`).
 pub const DECAY: Duration = Duration::from_millis(600);
@@ -43,11 +45,17 @@ pub struct NodeStats {
     failures: AtomicU64,
     pub(crate) current_weight: AtomicI64,
     pub(crate) health: Health,
+    /// The node's address (for logs).
+    pub(crate) address: Box<str>,
+    /// The health policy and probe schedule of the selector.
+    pub(crate) selector: Arc<SelectorHealth>,
 }
 
 impl NodeStats {
-    pub(crate) fn new(now: Instant) -> Self {
+    pub(crate) fn new(now: Instant, address: &str, selector: &Arc<SelectorHealth>) -> Self {
         Self {
+            address: address.into(),
+            selector: selector.clone(),
             epoch: now,
             inflight: AtomicI64::new(1),
             lag_ns: AtomicU64::new(0),
@@ -70,11 +78,11 @@ impl NodeStats {
         u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
 
-    /// A call was picked at `now`; `timed` records the pick time for
-    /// [`since_last_pick`](Self::since_last_pick).
-    pub(crate) fn on_pick(&self, now: Instant, timed: bool) {
-        let now_ns = self.nanos(now);
-        if timed {
+    /// A call was picked (at `now`, if the pick read the clock); `timed`
+    /// records the pick time for [`since_last_pick`](Self::since_last_pick).
+    pub(crate) fn on_pick(&self, now: Option<Instant>, timed: bool) {
+        let now_ns = now.map(|now| self.nanos(now));
+        if timed && let Some(now_ns) = now_ns {
             self.last_pick_ns.store(now_ns.saturating_add(1), Relaxed);
         }
         self.health.on_pick(now_ns);
@@ -82,23 +90,25 @@ impl NodeStats {
         self.requests.fetch_add(1, Relaxed);
     }
 
-    /// The response head of a call picked at `picked` arrived at `now`.
-    pub(crate) fn on_head(&self, picked: Instant, now: Instant) {
-        self.health.on_head(self.nanos(picked), self.nanos(now));
+    /// The response head of a call arrived (picked at `picked`, arrived at
+    /// `now`, where those were read).
+    pub(crate) fn on_head(&self, picked: Option<Instant>, now: Option<Instant>) {
+        self.health
+            .on_head(picked.map(|t| self.nanos(t)), now.map(|t| self.nanos(t)));
     }
 
     pub(crate) fn on_cancel(&self) {
         self.inflight.fetch_sub(1, Relaxed);
     }
 
-    /// Ends a call at `now`; with the pick time, also updates the moving
+    /// Ends a call; with its pick and end times, also updates the moving
     /// averages.
-    pub(crate) fn on_done(&self, picked: Option<Instant>, now: Instant, info: &DoneInfo) {
+    pub(crate) fn on_done(&self, timed: Option<(Instant, Instant)>, info: &DoneInfo) {
         self.inflight.fetch_sub(1, Relaxed);
         if info.is_node_failure() {
             self.failures.fetch_add(1, Relaxed);
         }
-        let Some(picked) = picked else { return };
+        let Some((picked, now)) = timed else { return };
         let now_ns = self.nanos(now);
         let since_last = now_ns.saturating_sub(self.stamp_ns.swap(now_ns, Relaxed));
         let mut w = (-(since_last as f64) / DECAY.as_nanos() as f64).exp();
@@ -188,20 +198,24 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn first_sample_replaces_then_decays() {
         let start = Instant::now();
-        let s = NodeStats::new(start);
-        s.on_pick(start, true);
+        let s = NodeStats::new(
+            start,
+            "a:1",
+            &Arc::new(SelectorHealth::new(Default::default())),
+        );
+        s.on_pick(Some(start), true);
         assert_eq!(s.inflight(), 1);
         tokio::time::advance(Duration::from_millis(20)).await;
-        s.on_done(Some(start), Instant::now(), &DoneInfo::new());
+        s.on_done(Some((start, Instant::now())), &DoneInfo::new());
         assert_eq!(s.inflight(), 0);
         assert_eq!(s.latency(), Duration::from_millis(20));
 
         // 3 s later a 1 ms sample all but replaces the old 20 ms.
         tokio::time::advance(Duration::from_secs(3)).await;
         let picked = Instant::now();
-        s.on_pick(picked, true);
+        s.on_pick(Some(picked), true);
         tokio::time::advance(Duration::from_millis(1)).await;
-        s.on_done(Some(picked), Instant::now(), &DoneInfo::new());
+        s.on_done(Some((picked, Instant::now())), &DoneInfo::new());
         assert!(
             s.latency() < Duration::from_micros(1200),
             "{:?}",
@@ -210,10 +224,9 @@ mod tests {
 
         // Right away, another sample moves the average barely.
         let picked = Instant::now();
-        s.on_pick(picked, true);
+        s.on_pick(Some(picked), true);
         s.on_done(
-            Some(picked),
-            Instant::now(),
+            Some((picked, Instant::now())),
             &DoneInfo::new().with_latency(Duration::from_millis(100)),
         );
         assert!(s.latency() < Duration::from_millis(2), "{:?}", s.latency());
@@ -228,23 +241,26 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn failures_lower_success_and_are_counted() {
         let start = Instant::now();
-        let s = NodeStats::new(start);
+        let s = NodeStats::new(
+            start,
+            "a:1",
+            &Arc::new(SelectorHealth::new(Default::default())),
+        );
         assert_eq!(s.since_last_pick(start), None);
-        s.on_pick(start, true);
+        s.on_pick(Some(start), true);
         tokio::time::advance(Duration::from_millis(1)).await;
         s.on_done(
-            Some(start),
-            Instant::now(),
+            Some((start, Instant::now())),
             &DoneInfo::failed("connection refused"),
         );
         assert_eq!(s.success_rate(), 0.0);
         assert_eq!(s.failures(), 1);
-        s.on_pick(start, true);
+        s.on_pick(Some(start), true);
         s.on_cancel();
         assert_eq!(s.inflight(), 0);
         // Without timing, only the counters move.
-        s.on_pick(start, false);
-        s.on_done(None, Instant::now(), &DoneInfo::failed("reset"));
+        s.on_pick(None, false);
+        s.on_done(None, &DoneInfo::failed("reset"));
         assert_eq!((s.failures(), s.requests(), s.inflight()), (2, 3, 0));
         assert_eq!(s.success_rate(), 0.0);
     }

@@ -14,6 +14,7 @@ mod rng;
 mod round_robin;
 mod wrr;
 
+use std::cell::Cell;
 use std::fmt;
 
 use tokio::time::Instant;
@@ -33,8 +34,8 @@ pub use wrr::Wrr;
 /// node). A balancer keeps its own state (counters, locks) and may read and
 /// update the nodes' [`NodeStats`].
 pub trait Balancer: Send + Sync + fmt::Debug + 'static {
-    /// The index of the picked node in `nodes`; `time` is the time of the
-    /// pick.
+    /// The index of the picked node in `nodes`; `time` reads the clock once
+    /// per pick, only if asked.
     fn pick(&self, nodes: &[WeightedNode], time: &PickTime) -> usize;
 
     /// Whether this balancer uses latency, success rate and last-pick time
@@ -44,31 +45,36 @@ pub trait Balancer: Send + Sync + fmt::Debug + 'static {
     }
 }
 
-/// The time of one pick, read from the clock once: the selector needs it for
-/// node health, and balancers read the same value.
-#[derive(Debug, Clone, Copy)]
+/// The time of one pick, read from the clock on first use only, so a pick
+/// that needs no time (a healthy, idle node under a balancer that ignores
+/// latency) never pays for it; every reader of one pick sees one value.
+#[derive(Debug, Default)]
 pub struct PickTime {
-    now: Instant,
-}
-
-impl Default for PickTime {
-    fn default() -> Self {
-        Self::new()
-    }
+    now: Cell<Option<Instant>>,
 }
 
 impl PickTime {
-    /// The time now.
+    /// A pick time not read yet.
     pub fn new() -> Self {
-        Self {
-            now: Instant::now(),
-        }
+        Self::default()
     }
 
     /// The time of the pick (`tokio::time::Instant`, so paused test clocks
     /// apply).
     pub fn now(&self) -> Instant {
-        self.now
+        match self.now.get() {
+            Some(now) => now,
+            None => {
+                let now = Instant::now();
+                self.now.set(Some(now));
+                now
+            }
+        }
+    }
+
+    /// The time of the pick, if something read it.
+    pub(crate) fn read(&self) -> Option<Instant> {
+        self.now.get()
     }
 }
 
