@@ -1,13 +1,16 @@
-//! Discovery: read the prefix, then watch from the read's revision.
+//! Discovery: read the prefix, then watch from the read's revision; hold
+//! back an empty re-read for one TTL.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use etcd_client::{EventType, GetOptions, KeyValue, WatchOptions};
+use etcd_client::{EventType, GetOptions, KeyValue, WatchOptions, WatchStream};
+use tokio::time::Instant;
 
 use super::EtcdRegistry;
-use super::connector::Connector;
+use super::connector::{Connector, Endpoint};
 use crate::backoff::Backoff;
 use crate::list::{ListWatcher, Publisher};
 use crate::{Discovery, RegistryError, ServiceInstance, Watcher};
@@ -27,10 +30,10 @@ fn parse(kv: &KeyValue) -> Option<ServiceInstance> {
 
 /// Reads every instance under `prefix`; returns them and the read's revision.
 async fn read(connector: &Connector, prefix: &str) -> Result<(Snapshot, i64), RegistryError> {
-    let p = prefix.to_owned();
     let resp = connector
-        .call("reading instances from", |mut c| async move {
-            c.get(p, Some(GetOptions::new().with_prefix())).await
+        .call("reading instances from", |mut c| {
+            let p = prefix.to_owned();
+            async move { c.get(p, Some(GetOptions::new().with_prefix())).await }
         })
         .await?;
     let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
@@ -46,61 +49,85 @@ fn list(snapshot: &Snapshot) -> Vec<ServiceInstance> {
     snapshot.values().cloned().collect()
 }
 
-/// Follows `prefix` forever: watch from `revision + 1`; after a broken watch,
-/// read again and resume from that read.
-async fn follow(
+/// The task behind one watcher: what etcd holds under the prefix, and what
+/// the watcher was last shown.
+struct Follower {
     connector: Arc<Connector>,
     prefix: String,
-    mut snapshot: Snapshot,
-    mut revision: Option<i64>,
     publisher: Publisher,
-    mut backoff: Backoff,
-) {
-    loop {
-        let rev = match revision {
-            Some(rev) => rev,
-            None => match read(&connector, &prefix).await {
-                Ok((fresh, rev)) => {
-                    snapshot = fresh;
-                    publisher.publish(list(&snapshot));
-                    rev
-                }
-                Err(e) => {
-                    let delay = backoff.next_delay();
-                    tracing::debug!(%prefix, error = %e, retry_in = ?delay, "etcd read failed");
-                    tokio::time::sleep(delay).await;
-                    continue;
-                }
-            },
-        };
-        // Whatever happens to this watch, the next one starts from a fresh read.
-        revision = None;
-        let options = WatchOptions::new()
-            .with_prefix()
-            .with_start_revision(rev + 1);
-        let p = prefix.clone();
-        let mut stream = match connector
-            .call("watching", |mut c| async move {
-                c.watch(p, Some(options)).await
-            })
-            .await
-        {
-            Ok(stream) => stream,
-            Err(e) => {
-                let delay = backoff.next_delay();
-                tracing::debug!(%prefix, error = %e, retry_in = ?delay, "etcd watch failed");
-                tokio::time::sleep(delay).await;
-                continue;
-            }
-        };
+    backoff: Backoff,
+    /// How long an empty re-read may be held back: the lease TTL.
+    hold_for: Duration,
+    /// The instances etcd holds, as far as this task knows.
+    snapshot: Snapshot,
+    /// Whether the list the watcher was last shown is empty.
+    shown_empty: bool,
+    /// While an empty re-read is held back: until when.
+    held_until: Option<Instant>,
+}
+
+impl Follower {
+    /// Follows the prefix forever: watch from `revision + 1`; after a
+    /// broken watch, read again and resume from that read.
+    async fn run(mut self, mut revision: Option<i64>) {
         loop {
-            match stream.message().await {
+            let rev = match revision.take() {
+                Some(rev) => rev,
+                None => match read(&self.connector, &self.prefix).await {
+                    Ok((fresh, rev)) => {
+                        self.snapshot = fresh;
+                        self.show_reread();
+                        rev
+                    }
+                    Err(e) => {
+                        let delay = self.backoff.next_delay();
+                        tracing::debug!(prefix = %self.prefix, error = %e, retry_in = ?delay, "etcd read failed");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                },
+            };
+            let options = WatchOptions::new()
+                .with_prefix()
+                .with_start_revision(rev + 1);
+            let opened = self
+                .connector
+                .open("watching", |mut c| {
+                    let (p, options) = (self.prefix.clone(), options.clone());
+                    async move { c.watch(p, Some(options)).await }
+                })
+                .await;
+            match opened {
+                Ok((stream, endpoint)) => self.follow(stream, endpoint).await,
+                Err(e) => {
+                    tracing::debug!(prefix = %self.prefix, error = %e, "etcd watch failed");
+                }
+            }
+            // Whatever ended this watch, the next one starts from a fresh read.
+            self.backoff.wait().await;
+        }
+    }
+
+    /// Applies the events of one watch until it breaks or is canceled.
+    async fn follow(&mut self, mut stream: WatchStream, endpoint: Endpoint) {
+        loop {
+            let message = match self.held_until {
+                Some(deadline) => tokio::select! {
+                    message = stream.message() => message,
+                    () = tokio::time::sleep_until(deadline) => {
+                        self.hold_expired();
+                        continue;
+                    }
+                },
+                None => stream.message().await,
+            };
+            match message {
                 Ok(Some(resp)) => {
                     if resp.canceled() {
-                        tracing::debug!(%prefix, reason = resp.cancel_reason(), compact_revision = resp.compact_revision(), "etcd canceled the watch");
-                        break;
+                        tracing::debug!(prefix = %self.prefix, reason = resp.cancel_reason(), compact_revision = resp.compact_revision(), "etcd canceled the watch");
+                        return;
                     }
-                    backoff.reset();
+                    self.backoff.reset();
                     if resp.events().is_empty() {
                         continue;
                     }
@@ -109,31 +136,72 @@ async fn follow(
                         match event.event_type() {
                             EventType::Put => match parse(kv) {
                                 Some(i) => {
-                                    snapshot.insert(kv.key().to_vec(), i);
+                                    self.snapshot.insert(kv.key().to_vec(), i);
                                 }
                                 None => {
-                                    snapshot.remove(kv.key());
+                                    self.snapshot.remove(kv.key());
                                 }
                             },
                             EventType::Delete => {
-                                snapshot.remove(kv.key());
+                                self.snapshot.remove(kv.key());
                             }
                         }
                     }
-                    publisher.publish(list(&snapshot));
+                    self.show_event();
                 }
                 Ok(None) => {
-                    connector.reset();
-                    break;
+                    self.connector
+                        .failed(endpoint, &"etcd closed the watch stream");
+                    return;
                 }
                 Err(e) => {
-                    tracing::debug!(%prefix, error = %e, "etcd watch broke");
-                    connector.reset();
-                    break;
+                    tracing::debug!(prefix = %self.prefix, error = %e, "etcd watch broke");
+                    self.connector.failed(endpoint, &e);
+                    return;
                 }
             }
         }
-        backoff.wait().await;
+    }
+
+    /// After a re-read (the watch broke: etcd was down, lost its leader, or
+    /// came back with its data lost), shows what etcd holds, except that an
+    /// empty read does not replace a non-empty list for one TTL: the
+    /// registrars of those instances may be registering again right now.
+    fn show_reread(&mut self) {
+        if self.snapshot.is_empty() && !self.shown_empty {
+            let until = Instant::now() + self.hold_for;
+            if self.held_until.is_none() {
+                tracing::info!(prefix = %self.prefix, hold_for = ?self.hold_for, "etcd holds no instances after reconnecting; keeping the last list while they register again");
+            }
+            // Each reconnect gives the registrars a full TTL again.
+            self.held_until = Some(until);
+        } else {
+            self.show();
+        }
+    }
+
+    /// After watch events: a change is shown at once (the last instance
+    /// leaving included), unless an empty re-read is being held back and
+    /// etcd still holds nothing.
+    fn show_event(&mut self) {
+        if self.held_until.is_some() && self.snapshot.is_empty() {
+            return;
+        }
+        self.show();
+    }
+
+    /// One TTL after an empty re-read, still nothing: the instances are gone.
+    fn hold_expired(&mut self) {
+        if self.snapshot.is_empty() {
+            tracing::info!(prefix = %self.prefix, "no instance registered again within one TTL; they are gone");
+        }
+        self.show();
+    }
+
+    fn show(&mut self) {
+        self.held_until = None;
+        self.shown_empty = self.snapshot.is_empty();
+        self.publisher.publish(list(&self.snapshot));
     }
 }
 
@@ -174,15 +242,19 @@ impl Discovery for EtcdRegistry {
                 None => return Err(e),
             },
         };
+        let initial_empty = initial.is_empty();
         let (watcher, publisher) = ListWatcher::channel(name, initial, inner.last_known.clone());
-        let task = tokio::spawn(follow(
-            inner.connector.clone(),
+        let follower = Follower {
+            connector: inner.connector.clone(),
             prefix,
-            snapshot,
-            revision,
             publisher,
-            Backoff::new(inner.backoff.0, inner.backoff.1),
-        ));
+            backoff: Backoff::new(inner.backoff.0, inner.backoff.1),
+            hold_for: inner.ttl,
+            snapshot,
+            shown_empty: initial_empty,
+            held_until: None,
+        };
+        let task = tokio::spawn(follower.run(revision));
         Ok(Box::new(watcher.with_task(task)))
     }
 }

@@ -15,6 +15,22 @@
 //!
 //! # Failure behaviour
 //!
+//! - **Several endpoints** (the members of one cluster): every request goes
+//!   to one endpoint at a time, the one that last answered. When it fails
+//!   there for a reason another member might not share (unreachable,
+//!   connection lost, no answer within the request timeout, the member has
+//!   no leader, ...), it is tried on the next endpoint, and so on; it fails
+//!   only once every endpoint failed, with an error naming each endpoint
+//!   and what it answered. The endpoint that answered is tried first from
+//!   then on, so a dead member costs one refused connection (or at most the
+//!   connect timeout, default 1 s) once, not every first try. A refusal of
+//!   the request itself (bad password, permission denied, ...) is returned
+//!   at once. A switch is logged: a warning when an endpoint fails, info
+//!   when etcd answers again. Register, `get_service`, `watch`, and
+//!   [`EtcdRegistryBuilder::connect`] all work with any minority of the
+//!   members down. Long-lived streams (a watch, a lease keep-alive) stay on
+//!   the endpoint they were opened on; when it breaks they are opened
+//!   again, on the next endpoint.
 //! - **Registrar**: when the keep-alive fails (connection lost, etcd
 //!   restarted, lease expired or revoked), the instance is registered again
 //!   with a new lease, retried **forever** with jittered exponential backoff
@@ -32,6 +48,22 @@
 //!   from that read. Meanwhile the watcher keeps its last list and
 //!   [`Discovery::get_service`](crate::Discovery::get_service) answers with
 //!   the last list it (or any watcher of the same registry) saw.
+//! - **An empty re-read is held back for one TTL.** If the read after a
+//!   broken watch finds no instance while the watcher's last list had
+//!   some, the watcher keeps that list for up to one lease TTL (the
+//!   registry's [`ttl`](EtcdRegistryBuilder::ttl)) from that read: an etcd
+//!   that lost its data (or was replaced by an empty one) holds nothing
+//!   until the registrars, which retry within half a TTL, have registered
+//!   again, and an empty list would make every client fail with "no
+//!   instance" meanwhile. The first instance that registers ends the hold
+//!   (the list is shown at once); if none does within the TTL, the empty
+//!   list is shown then, so a service that is really gone still reaches it,
+//!   one TTL late. Each further reconnect that finds nothing restarts the
+//!   hold. Only re-reads are held: a deletion (deregistration, lease
+//!   expiry) seen by a live watch is a real removal and is shown at once,
+//!   the last instance included, and so is a re-read that finds some but
+//!   not all of the instances. `get_service` always answers with what etcd
+//!   holds now.
 //!
 //! # Example
 //!
@@ -121,7 +153,10 @@ impl fmt::Debug for EtcdRegistry {
 }
 
 impl EtcdRegistry {
-    /// Options for a registry talking to `endpoints` (`http://host:2379`).
+    /// Options for a registry talking to `endpoints` (`http://host:2379`),
+    /// the members of one etcd cluster: each request goes to one of them
+    /// and fails over to the others (see
+    /// [Failure behaviour](self#failure-behaviour)).
     pub fn builder<E, S>(endpoints: S) -> EtcdRegistryBuilder
     where
         E: AsRef<str>,
@@ -138,7 +173,7 @@ impl EtcdRegistry {
             user: None,
             #[cfg(feature = "etcd-tls")]
             tls: None,
-            connect_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
             backoff: (Duration::from_millis(500), Duration::from_secs(30)),
             keep_alive: (Duration::from_secs(10), Duration::from_secs(5)),
@@ -164,8 +199,9 @@ impl EtcdRegistry {
         format!("{}/{}/", self.inner.namespace, name)
     }
 
-    /// A client of the current connection, for operations this crate does
-    /// not cover.
+    /// A client of the endpoint that last answered, for operations this
+    /// crate does not cover. It talks to that one member only and does not
+    /// fail over.
     pub async fn client(&self) -> Result<etcd_client::Client, RegistryError> {
         self.inner.connector.client().await
     }
@@ -250,13 +286,20 @@ impl EtcdRegistryBuilder {
         self
     }
 
-    /// How long to wait for a TCP/TLS connection (default 5 s).
+    /// How long to wait for a TCP connection to one endpoint (default 1 s).
+    ///
+    /// Keep it short: when a member is unreachable (a host that drops
+    /// packets rather than refusing), this is what trying it costs before
+    /// the next endpoint is tried, within the request timeout.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// How long one request may take before it counts as failed (default 5 s).
+    /// How long one request may take on one endpoint before it counts as
+    /// failed there and the next endpoint is tried (default 5 s). A call
+    /// that every endpoint fails takes at most this times the number of
+    /// endpoints (far less when they refuse connections).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self

@@ -39,11 +39,13 @@ impl Record {
             })
             .await?
             .id();
-        let (key, value) = (self.key.clone(), self.value.clone());
         self.connector
-            .call("putting a key into", |mut c| async move {
-                c.put(key, value, Some(PutOptions::new().with_lease(lease)))
-                    .await
+            .call("putting a key into", |mut c| {
+                let (key, value) = (self.key.clone(), self.value.clone());
+                async move {
+                    c.put(key, value, Some(PutOptions::new().with_lease(lease)))
+                        .await
+                }
             })
             .await?;
         Ok(lease)
@@ -54,15 +56,23 @@ impl Record {
         let interval = Duration::from_secs(self.ttl_secs as u64) / 3;
         let opened = self
             .connector
-            .call("keeping a lease alive in", |mut c| async move {
+            .open("keeping a lease alive in", |mut c| async move {
                 c.lease_keep_alive(lease).await
             })
             .await;
-        let (mut keeper, mut stream) = match opened {
-            Ok(pair) => pair,
+        let ((mut keeper, mut stream), endpoint) = match opened {
+            Ok(opened) => opened,
             Err(e) => return e,
         };
-        let timeout = self.connector.request_timeout();
+        let connector = &self.connector;
+        let timeout = connector.request_timeout();
+        let broken = |why: &str| {
+            format!(
+                "keeping the lease of {} alive in etcd at {} failed: {why}",
+                self.key,
+                connector.url(endpoint)
+            )
+        };
         loop {
             tokio::time::sleep(interval).await;
             let step = async {
@@ -78,16 +88,18 @@ impl Record {
                     ));
                 }
                 Ok(Ok(None)) => {
-                    self.connector.reset();
-                    return RegistryError::unavailable("etcd closed the keep-alive stream");
+                    let why = "etcd closed the keep-alive stream";
+                    connector.failed(endpoint, &why);
+                    return RegistryError::unavailable(broken(why));
                 }
                 Ok(Err(e)) => {
-                    self.connector.reset();
-                    return self.connector.unavailable("keeping a lease alive in", e);
+                    connector.failed(endpoint, &e);
+                    return RegistryError::unavailable(broken("the stream broke")).with_source(e);
                 }
                 Err(_) => {
-                    self.connector.reset();
-                    return self.connector.timed_out("keeping a lease alive in");
+                    let why = format!("no answer within {timeout:?}");
+                    connector.failed(endpoint, &why);
+                    return RegistryError::timeout(broken(&why));
                 }
             }
         }
@@ -192,8 +204,9 @@ impl Registrar for EtcdRegistry {
         };
         let connector = &self.inner.connector;
         connector
-            .call("deleting a key from", |mut c| async move {
-                c.delete(key, None).await
+            .call("deleting a key from", |mut c| {
+                let key = key.clone();
+                async move { c.delete(key, None).await }
             })
             .await?;
         if let Some(lease) = lease {
