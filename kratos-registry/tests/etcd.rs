@@ -6,8 +6,12 @@
 
 #[path = "etcd/auth.rs"]
 mod auth;
+#[path = "etcd/cluster.rs"]
+mod cluster;
 #[path = "etcd/common.rs"]
 mod common;
+#[path = "etcd/data_loss.rs"]
+mod data_loss;
 #[path = "etcd/lease.rs"]
 mod lease;
 #[path = "etcd/measure.rs"]
