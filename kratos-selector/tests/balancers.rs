@@ -1,8 +1,11 @@
 //! The balancers' observable distributions over many picks.
 
+mod common;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
+use common::spread;
 use kratos_selector::balancer::{P2c, Random, RoundRobin, Wrr};
 use kratos_selector::{Balancer, DoneInfo, Node, NodeFilters, Selector, VersionFilter};
 
@@ -18,17 +21,6 @@ fn three(weights: [u32; 3]) -> Vec<Node> {
         .zip(weights)
         .map(|(addr, w)| Node::new("grpc", addr).with_weight(w))
         .collect()
-}
-
-/// Picks `n` times, reporting success at once; counts picks per address.
-fn spread(s: &Selector, n: usize) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for _ in 0..n {
-        let (node, done) = s.select().expect("a node");
-        *counts.entry(node.address().to_owned()).or_default() += 1;
-        done.done(DoneInfo::new());
-    }
-    counts
 }
 
 fn share(counts: &HashMap<String, usize>, addr: &str, total: usize) -> f64 {

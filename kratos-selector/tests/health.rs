@@ -2,9 +2,11 @@
 //! rotation and come back through a probe, stalled nodes are skipped, a
 //! retry avoids the nodes already tried, and ejection alone never fails a pick.
 
-use std::collections::HashMap;
+mod common;
+
 use std::time::Duration;
 
+use common::spread;
 use kratos_selector::balancer::{P2c, Random, RoundRobin, Wrr};
 use kratos_selector::{Balancer, DoneInfo, HealthPolicy, Node, Selector};
 
@@ -21,17 +23,6 @@ fn three(balancer: Box<dyn Balancer>) -> Selector {
     let s = Selector::builder().balancer_boxed(balancer).build();
     s.apply(["a:1", "b:1", "c:1"].map(|a| Node::new("grpc", a)));
     s
-}
-
-/// Picks `n` times, each call succeeding at once; counts picks per address.
-fn spread(s: &Selector, n: usize) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for _ in 0..n {
-        let (node, done) = s.select().expect("a node");
-        *counts.entry(node.address().to_owned()).or_default() += 1;
-        done.done(DoneInfo::new());
-    }
-    counts
 }
 
 /// Reports one unreachable call on `address`.

@@ -2,6 +2,7 @@
 //! greeter both transports serve.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -118,4 +119,27 @@ pub fn example(name: &str) -> std::path::PathBuf {
         dir.pop();
     }
     dir.join("examples").join(name)
+}
+
+/// Runs the example `name` with `--smoke` and `env` (quiet logs), within a
+/// minute; returns its stdout after asserting it exited 0.
+pub async fn smoke_run(name: &str, env: &[(&str, &str)]) -> String {
+    let run = tokio::process::Command::new(example(name))
+        .arg("--smoke")
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the smoke run finishes")
+        .unwrap_or_else(|e| panic!("the {name} example is built by `cargo test`: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{:?}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }
