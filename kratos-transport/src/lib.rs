@@ -64,6 +64,20 @@
 //! back to it. No node means a 503 with reason [`NODE_NOT_FOUND`]; the
 //! default timeout is [`DEFAULT_TIMEOUT`]; `block(true)` makes dialling wait
 //! for a first instance.
+//!
+//! Failure is routed around the same way on both: a node whose connection
+//! is refused or reset, or that does not answer in time, leaves rotation
+//! (see [`HealthPolicy`](kratos_selector::HealthPolicy)); a call whose
+//! connection failed before anything was sent goes to another node, whatever
+//! its method; a retry layer's next attempt goes to a node the call has not
+//! tried ([`Attempt`](kratos_core::transport::Attempt)); a call that runs out
+//! of time is 504 `TIMEOUT` (gRPC `DEADLINE_EXCEEDED`), a failed connection
+//! 503 `TRANSPORT`.
+//!
+//! Both clients' layers wrap one [`ClientService`] over
+//! `http::Request<axum::body::Body>`, the body the servers' middleware sees:
+//! any `kratos_middleware` layer, or your own `Middleware`, runs on both
+//! servers and both clients.
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
