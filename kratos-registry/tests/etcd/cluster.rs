@@ -63,7 +63,13 @@ async fn with_any_one_member_down_register_discover_and_watch_succeed() {
     let mut cluster = EtcdCluster::start().await;
     let endpoints = cluster.endpoints();
     for down in 0..3 {
+        // The member is down before the services start: the cluster has
+        // elected a leader among the other two.
         cluster.kill(down);
+        cluster
+            .wait_for_leader(Duration::from_secs(10))
+            .await
+            .expect("a leader among the two members left");
         let pinned = instance(&format!("pinned-{down}"));
         let holder = registry_at(&endpoints, TTL).await;
         holder

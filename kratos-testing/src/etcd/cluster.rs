@@ -172,6 +172,24 @@ impl EtcdCluster {
         ids.iter()
             .position(|id| id.as_deref() == Some(leader.as_str()))
     }
+
+    /// Waits (polling every 20 ms, up to `timeout`) until a running member is
+    /// the leader, as after killing the old one; returns it, or `None` when
+    /// no election finished in time.
+    pub async fn wait_for_leader(&self, timeout: std::time::Duration) -> Option<usize> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(i) = self.leader().await
+                && self.members[i].is_running()
+            {
+                return Some(i);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// Spawns every member, then waits until all are healthy: a new cluster's
