@@ -10,9 +10,8 @@ use std::time::Duration;
 use kratos::selector::balancer::BalancerKind;
 use kratos_testing::EtcdServer;
 
-use crate::child;
-use crate::load::{Load, Tally};
-use crate::scenario::{ClientSpec, NodeWatch, Transport, client, ms_after, serial};
+use crate::load::Tally;
+use crate::scenario::{ClientSpec, Transport, UnderLoad, ms_after, serial, under_load};
 
 /// Calls before the stop (about 1.5 s of load).
 const BEFORE: usize = 1_500;
@@ -31,17 +30,13 @@ struct Frozen {
 
 async fn freeze_one(etcd: &EtcdServer, spec: ClientSpec) -> Frozen {
     let service = format!("freeze-{}-{}", spec.transport, spec.balancer);
-    let endpoint = etcd.endpoint();
-    let servers = child::start(&endpoint, &service, 3).await;
-    let (call, selector) = client(spec, &endpoint, &service, 3).await;
-    let victim = spec.transport.address(&servers[0]).to_owned();
-    let victim_id = servers[0].id.clone();
-
-    let load = Load::start(call, TOTAL, CAP);
-    let node = NodeWatch::start(selector, victim, load.started());
-    load.reached(BEFORE).await;
-    node.mark();
-    let stopped_at = load.elapsed();
+    let UnderLoad {
+        servers,
+        load,
+        node,
+        victim: victim_id,
+        at: stopped_at,
+    } = under_load(&etcd.endpoint(), &service, spec, (BEFORE, TOTAL, CAP)).await;
     servers[0].signal("STOP");
     tokio::time::sleep(AFTER).await;
     load.halt();

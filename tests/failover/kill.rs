@@ -10,9 +10,8 @@ use std::time::Duration;
 use kratos::selector::balancer::BalancerKind;
 use kratos_testing::EtcdServer;
 
-use crate::child;
-use crate::load::{Load, Tally, WORKERS};
-use crate::scenario::{ClientSpec, NodeWatch, Observed, Transport, client, ms_after, serial};
+use crate::load::{Tally, WORKERS};
+use crate::scenario::{ClientSpec, Observed, Transport, UnderLoad, ms_after, serial, under_load};
 
 /// Calls before the kill (about 1 s of load).
 const BEFORE: usize = 1_000;
@@ -36,17 +35,13 @@ async fn kill_one(etcd: &EtcdServer, spec: ClientSpec) -> Killed {
         spec.balancer,
         if spec.retry { "retry" } else { "plain" }
     );
-    let endpoint = etcd.endpoint();
-    let mut servers = child::start(&endpoint, &service, 3).await;
-    let (call, selector) = client(spec, &endpoint, &service, 3).await;
-    let victim = spec.transport.address(&servers[0]).to_owned();
-    let victim_id = servers[0].id.clone();
-
-    let load = Load::start(call, TOTAL, CAP);
-    let node = NodeWatch::start(selector, victim, load.started());
-    load.reached(BEFORE).await;
-    node.mark();
-    let killed_at = load.elapsed();
+    let UnderLoad {
+        mut servers,
+        load,
+        node,
+        victim: victim_id,
+        at: killed_at,
+    } = under_load(&etcd.endpoint(), &service, spec, (BEFORE, TOTAL, CAP)).await;
     servers[0].kill();
     let report = load.finish().await;
     let observed = node.finish().await;

@@ -297,3 +297,41 @@ pub(crate) fn ms_after(d: Option<Duration>, zero: Duration) -> String {
         None => "never".to_owned(),
     }
 }
+
+/// Three servers of `service` under load from a client set up as `spec`,
+/// the first one's node watched, with `before` calls made: the moment a
+/// scenario then does something to the victim (`servers[0]`).
+pub(crate) struct UnderLoad {
+    pub(crate) servers: Vec<Server>,
+    pub(crate) load: crate::load::Load,
+    pub(crate) node: NodeWatch,
+    /// The victim's instance id.
+    pub(crate) victim: String,
+    /// When the `before`-th call was made, since the load started.
+    pub(crate) at: Duration,
+}
+
+/// Starts three servers and the load, and returns once `before` calls were made.
+pub(crate) async fn under_load(
+    etcd: &str,
+    service: &str,
+    spec: ClientSpec,
+    (before, total, cap): (usize, usize, Duration),
+) -> UnderLoad {
+    let servers = crate::child::start(etcd, service, 3).await;
+    let (call, selector) = client(spec, etcd, service, 3).await;
+    let address = spec.transport.address(&servers[0]).to_owned();
+    let victim = servers[0].id.clone();
+    let load = crate::load::Load::start(call, total, cap);
+    let node = NodeWatch::start(selector, address, load.started());
+    load.reached(before).await;
+    node.mark();
+    let at = load.elapsed();
+    UnderLoad {
+        servers,
+        load,
+        node,
+        victim,
+        at,
+    }
+}
