@@ -17,6 +17,7 @@ use kratos::selector::balancer::BalancerKind;
 use kratos_examples_api::helloworld::v1::HelloRequest;
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
 use kratos_examples_api::helloworld::v1::greeter_http;
+use kratos_transport::ClientBuilder;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -98,6 +99,26 @@ fn retry_layer() -> RetryLayer {
         .budget(RetryBudget::new(1.0, 100))
 }
 
+/// `builder` with the target, discovery and options `spec` gives.
+fn configure<C>(
+    builder: ClientBuilder<C>,
+    spec: &ClientSpec,
+    target: &str,
+    registry: EtcdRegistry,
+) -> ClientBuilder<C> {
+    let builder = builder
+        .endpoint(target)
+        .discovery(registry)
+        .balancer(spec.balancer)
+        .timeout(spec.timeout)
+        .block(true);
+    if spec.retry {
+        builder.layer(retry_layer())
+    } else {
+        builder
+    }
+}
+
 /// A client of `discovery:///<service>` as `spec` says, once discovery
 /// lists `instances` nodes: the call it makes and its selector.
 pub(crate) async fn client(
@@ -113,15 +134,7 @@ pub(crate) async fn client(
     let target = format!("discovery:///{service}");
     let (call, selector): (Call, Selector) = match spec.transport {
         Transport::Grpc => {
-            let mut builder = GrpcChannel::builder()
-                .endpoint(target)
-                .discovery(registry)
-                .balancer(spec.balancer)
-                .timeout(spec.timeout)
-                .block(true);
-            if spec.retry {
-                builder = builder.layer(retry_layer());
-            }
+            let builder = configure(GrpcChannel::builder(), &spec, &target, registry);
             let channel = builder.connect().await.expect("the channel dials");
             let selector = channel.selector().clone();
             let call: Call = Arc::new(move || {
@@ -143,15 +156,7 @@ pub(crate) async fn client(
         }
         Transport::Http | Transport::Generated => {
             let generated = spec.transport == Transport::Generated;
-            let mut builder = HttpClient::builder()
-                .endpoint(target)
-                .discovery(registry)
-                .balancer(spec.balancer)
-                .timeout(spec.timeout)
-                .block(true);
-            if spec.retry {
-                builder = builder.layer(retry_layer());
-            }
+            let builder = configure(HttpClient::builder(), &spec, &target, registry);
             let client = builder.connect().await.expect("the client dials");
             let selector = client.selector().clone();
             let call: Call = Arc::new(move || {
