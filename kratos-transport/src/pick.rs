@@ -52,14 +52,36 @@ pub(crate) trait Transport: Send + Sync + 'static {
     fn failure(err: &BoxError) -> Failure;
 
     /// Turns the answer into the response, reporting its outcome to `done`
-    /// (now, or when its body ends); reading the answer stops at `deadline`.
+    /// (now, or when its body ends); reading the answer stops at the call's
+    /// deadline.
     fn finish(
         &self,
-        node: &Node,
+        call: Attempted<'_>,
         sent: Self::Sent,
         done: Done,
-        deadline: Instant,
     ) -> impl Future<Output = Result<Self::Response, Error>> + Send;
+}
+
+/// One attempt of a call, as [`Transport::finish`] sees it: where it went,
+/// when it must end, and the errors it fails with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Attempted<'a> {
+    pub(crate) target: &'a str,
+    pub(crate) node: &'a Node,
+    pub(crate) timeout: Duration,
+    pub(crate) deadline: Instant,
+}
+
+impl Attempted<'_> {
+    /// The call's 504 `TIMEOUT`.
+    pub(crate) fn timed_out(&self) -> Error {
+        timeout_error(self.target, self.node, self.timeout)
+    }
+
+    /// The call's 503 `TRANSPORT` for `err`.
+    pub(crate) fn failed(&self, err: &BoxError) -> Error {
+        transport_error(self.target, self.node, err)
+    }
 }
 
 /// The picker of one client: its selector, target and timeout, and the
@@ -96,7 +118,13 @@ impl<T: Transport> Picker<T> {
                 match tokio::time::timeout_at(deadline, self.transport.send(&node, req)).await {
                     Ok(Ok(sent)) => {
                         done.responded();
-                        return self.transport.finish(&node, sent, done, deadline).await;
+                        let call = Attempted {
+                            target: &self.target,
+                            node: &node,
+                            timeout: self.timeout,
+                            deadline,
+                        };
+                        return self.transport.finish(call, sent, done).await;
                     }
                     Err(_) => None,
                     Ok(Err(err)) => match T::failure(&err) {
@@ -133,7 +161,7 @@ impl<T: Transport> Picker<T> {
 
 /// The 504 of a call that got no answer within the timeout: Go Kratos's
 /// `TIMEOUT`, on the client side of both transports.
-pub(crate) fn timeout_error(target: &str, node: &Node, timeout: Duration) -> Error {
+fn timeout_error(target: &str, node: &Node, timeout: Duration) -> Error {
     Error::gateway_timeout(
         "TIMEOUT",
         format!(
@@ -144,7 +172,7 @@ pub(crate) fn timeout_error(target: &str, node: &Node, timeout: Duration) -> Err
 }
 
 /// The 503 of a call whose connection failed.
-pub(crate) fn transport_error(target: &str, node: &Node, err: &BoxError) -> Error {
+fn transport_error(target: &str, node: &Node, err: &BoxError) -> Error {
     let mut message = format!("{target}: {}: {err}", node.address());
     let mut source = err.source();
     while let Some(cause) = source {

@@ -19,7 +19,7 @@ use tower_service::Service;
 
 use crate::client_builder::{ClientBuilder, ClientService, wrap};
 use crate::discovery::{ClientInfoService, Resolver};
-use crate::pick::{Failure, Picker, Transport, caused_by};
+use crate::pick::{Attempted, Failure, Picker, Transport, caused_by};
 use crate::replay::ReplayBody;
 
 pub use crate::client_builder::BoxError;
@@ -280,10 +280,9 @@ impl Transport for GrpcTransport {
 
     async fn finish(
         &self,
-        _node: &Node,
+        _call: Attempted<'_>,
         resp: Self::Sent,
         done: Done,
-        _deadline: tokio::time::Instant,
     ) -> Result<Self::Response, Error> {
         if let Some(status) = tonic::Status::from_header_map(resp.headers()) {
             // Trailers-only: the status is all there is.

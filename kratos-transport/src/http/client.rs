@@ -4,7 +4,6 @@ use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
@@ -21,7 +20,7 @@ use tower_service::Service;
 
 use crate::client_builder::{ClientBuilder, ClientService, wrap};
 use crate::discovery::{ClientInfoService, Resolver};
-use crate::pick::{Failure, Picker, Transport, timeout_error, transport_error};
+use crate::pick::{Attempted, Failure, Picker, Transport};
 use crate::replay::ReplayBody;
 
 pub use crate::client_builder::BoxError;
@@ -108,11 +107,7 @@ impl ClientBuilder<HttpClient> {
                 selector: selector.clone(),
                 target: target.clone(),
                 timeout: options.timeout,
-                transport: HttpTransport {
-                    client,
-                    target: target.clone(),
-                    timeout: options.timeout,
-                },
+                transport: HttpTransport { client },
             }),
         };
         // Without user layers, one boxed service per call instead of two.
@@ -246,8 +241,6 @@ impl Service<http::Request<Body>> for PickService {
 /// response whole.
 struct HttpTransport {
     client: Client<HttpConnector, ReplayBody<Body>>,
-    target: Arc<str>,
-    timeout: Duration,
 }
 
 impl Transport for HttpTransport {
@@ -278,21 +271,20 @@ impl Transport for HttpTransport {
 
     async fn finish(
         &self,
-        node: &Node,
+        call: Attempted<'_>,
         resp: Self::Sent,
         done: Done,
-        deadline: tokio::time::Instant,
     ) -> Result<Self::Response, Error> {
         let (parts, body) = resp.into_parts();
-        let body = match tokio::time::timeout_at(deadline, body.collect()).await {
+        let body = match tokio::time::timeout_at(call.deadline, body.collect()).await {
             Ok(Ok(body)) => body.to_bytes(),
             Ok(Err(e)) => {
-                let err = transport_error(&self.target, node, &e.into());
+                let err = call.failed(&e.into());
                 done.done(DoneInfo::unreachable(err.clone()));
                 return Err(err);
             }
             Err(_) => {
-                let err = timeout_error(&self.target, node, self.timeout);
+                let err = call.timed_out();
                 done.done(DoneInfo::unreachable(err.clone()));
                 return Err(err);
             }
