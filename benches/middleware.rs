@@ -8,7 +8,8 @@
 //! (recovery, tracing, metrics, metadata, a 1 s timeout; logging off) with no
 //! metrics recorder and no tracer provider, and then with the Prometheus
 //! recorder and an SDK tracer provider that samples nothing, for an HTTP and
-//! a gRPC-kind request; and the metrics and tracing layers alone.
+//! a gRPC-kind request; the metrics and tracing layers alone; and the
+//! observed chain on a handler that answers a Kratos error (404).
 
 use std::hint::black_box;
 
@@ -24,27 +25,36 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tonic::codegen::Service;
 
-fn request(kind: Kind) -> http::Request<Body> {
-    let mut req = http::Request::post("/helloworld.v1.Greeter/SayHello")
+const OK_PATH: &str = "/helloworld.v1.Greeter/SayHello";
+const ERROR_PATH: &str = "/helloworld.v1.Greeter/Fail";
+
+fn request(kind: Kind, path: &str) -> http::Request<Body> {
+    let mut req = http::Request::post(path)
         .header("content-type", "application/grpc")
         .header("x-md-global-tenant", "acme")
         .body(Body::empty())
         .expect("a request");
-    req.extensions_mut().insert(TransportInfo::new(
-        kind,
-        "/helloworld.v1.Greeter/SayHello",
-        "grpc://127.0.0.1:9000",
-    ));
+    req.extensions_mut()
+        .insert(TransportInfo::new(kind, path, "grpc://127.0.0.1:9000"));
     req
 }
 
 fn call(rt: &tokio::runtime::Runtime, router: &mut Router, kind: Kind) -> http::StatusCode {
+    call_path(rt, router, kind, OK_PATH)
+}
+
+fn call_path(
+    rt: &tokio::runtime::Runtime,
+    router: &mut Router,
+    kind: Kind,
+    path: &str,
+) -> http::StatusCode {
     rt.block_on(async {
         std::future::poll_fn(|cx| Service::<http::Request<Body>>::poll_ready(router, cx))
             .await
             .expect("infallible");
         router
-            .call(request(kind))
+            .call(request(kind, path))
             .await
             .expect("infallible")
             .status()
@@ -56,10 +66,18 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("a runtime");
-    let route = || Router::new().route("/helloworld.v1.Greeter/SayHello", post(|| async { "ok" }));
+    let route = || {
+        Router::new().route(OK_PATH, post(|| async { "ok" })).route(
+            ERROR_PATH,
+            post(|| async {
+                Err::<(), _>(kratos::Error::not_found("GREETER_NOT_FOUND", "no greeter"))
+            }),
+        )
+    };
     let mut bare = route();
     let mut chained = route().layer(kratos::middleware::server_defaults());
     assert_eq!(call(&rt, &mut chained, Kind::Http), 200);
+    assert_eq!(call_path(&rt, &mut chained, Kind::Http, ERROR_PATH), 404);
 
     let mut group = c.benchmark_group("server_chain");
     for (name, kind) in [("http", Kind::Http), ("grpc", Kind::Grpc)] {
@@ -87,6 +105,9 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function(format!("{name}/tracing only, sampling off"), |b| {
             b.iter(|| black_box(call(&rt, &mut tracing, kind)))
+        });
+        group.bench_function(format!("{name}/defaults, observed, error reply"), |b| {
+            b.iter(|| black_box(call_path(&rt, &mut chained, kind, ERROR_PATH)))
         });
     }
     group.finish();

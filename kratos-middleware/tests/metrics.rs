@@ -184,7 +184,7 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
         )),
         1.0
     );
-    // The reason of an HTTP error comes from its Kratos JSON body.
+    // The reason of an HTTP error is the typed outcome of its handler.
     assert_eq!(
         value(&format!(
             r#"server_requests_code_total{{code="404",kind="http",{route},reason="USER_NOT_FOUND"}}"#
@@ -193,5 +193,46 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
     );
     assert!(text.contains("# HELP server_requests_code_total"), "{text}");
 
+    // The reason comes from the typed outcome the response carries, never
+    // from its body: this body panics if anything polls it.
+    let mut svc = tower::ServiceBuilder::new()
+        .layer(MetricsLayer::server())
+        .service_fn(|_req: http::Request<axum::body::Body>| async {
+            let res = Error::unauthorized("TOKEN_EXPIRED", "expired").into_response();
+            Ok::<_, std::convert::Infallible>(res.map(|_| axum::body::Body::new(PanicBody)))
+        });
+    let mut req = http::Request::new(axum::body::Body::empty());
+    req.extensions_mut().insert(kratos_core::TransportInfo::new(
+        kratos_core::Kind::Http,
+        "/v1/untouched",
+        "",
+    ));
+    let res = tower::ServiceExt::ready(&mut svc).await.unwrap();
+    let res = tower::Service::call(res, req).await.unwrap();
+    assert_eq!(res.status(), 401);
+    let text = prometheus.render();
+    assert_eq!(
+        self::samples(&text).get(
+            r#"server_requests_code_total{code="401",kind="http",operation="/v1/untouched",reason="TOKEN_EXPIRED"}"#
+        ),
+        Some(&1.0),
+        "{text}"
+    );
+
     app.stop().await.expect("a clean stop");
+}
+
+/// A response body that must never be read.
+struct PanicBody;
+
+impl http_body::Body for PanicBody {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        panic!("a middleware read the body of an error response")
+    }
 }

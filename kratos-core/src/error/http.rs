@@ -47,14 +47,21 @@ impl Error {
         .expect("an error body always serialises")
     }
 
-    /// The complete HTTP response: status, `content-type: application/json`, body.
+    /// The complete HTTP response: status, `content-type: application/json`,
+    /// body, and the error itself as a response extension (the typed outcome
+    /// middleware reads, see [`response_error`](crate::transport::response_error)).
     pub fn to_http_response(&self) -> http::Response<Body> {
+        self.clone().into_http_response()
+    }
+
+    fn into_http_response(self) -> http::Response<Body> {
         let mut res = http::Response::new(Body::from(self.to_json()));
         *res.status_mut() = self.http_status();
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        res.extensions_mut().insert(self);
         res
     }
 
@@ -76,7 +83,7 @@ impl Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        self.to_http_response()
+        self.into_http_response()
     }
 }
 
@@ -94,6 +101,9 @@ mod tests {
         let res = e.to_http_response();
         assert_eq!(res.status(), 404);
         assert_eq!(res.headers()["content-type"], "application/json");
+        assert_eq!(res.extensions().get::<Error>(), Some(&e));
+        let res = e.clone().into_response();
+        assert_eq!(res.extensions().get::<Error>(), Some(&e));
     }
 
     #[test]

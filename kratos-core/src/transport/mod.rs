@@ -1,6 +1,7 @@
 //! Transport info: what a middleware knows about the call it wraps.
 
 mod attempt;
+mod outcome;
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,9 +11,11 @@ use axum_core::body::Body;
 use crate::Error;
 
 pub use attempt::Attempt;
+pub use outcome::response_error;
 
 /// The protocol of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Kind {
     /// HTTP/JSON.
     Http,
@@ -30,7 +33,9 @@ impl Kind {
     }
 
     /// Encodes `err` the way this transport sends errors: a JSON body with the
-    /// code as status for HTTP, a trailers-only status with ErrorInfo for gRPC.
+    /// code as status for HTTP, a trailers-only status with ErrorInfo for gRPC;
+    /// either way the response carries `err` as an extension (its typed
+    /// outcome, read by [`response_error`]).
     pub fn error_response(&self, err: &Error) -> http::Response<Body> {
         match self {
             Kind::Http => err.to_http_response(),

@@ -3,11 +3,11 @@
 //! `operation`, `code`, `reason` and `latency` (seconds). Successful calls
 //! log at `INFO`, failed ones at `ERROR` with the error `message`.
 //!
-//! The target is `kratos::middleware::logging`. Code and reason of a gRPC
-//! error come from its status; those of an HTTP error from its status and its
-//! Kratos JSON body (read only for error responses of at most 64 KiB, then
-//! handed on unchanged). For a stream the event is written when the response
-//! head arrives.
+//! The target is `kratos::middleware::logging`. Code, reason and message
+//! come from the call's typed outcome (the [`Error`](kratos_core::Error) the
+//! transport attached to the response, see
+//! [`response_error`](kratos_core::transport::response_error)); no body is
+//! read. For a stream the event is written when the response head arrives.
 
 mod layer;
 
@@ -15,17 +15,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::{Request, Response};
-use http_body::Body as HttpBody;
 use tokio::time::Instant;
 use tower_service::Service;
 
 pub use layer::LoggingLayer;
 
-use crate::BoxError;
-use crate::body::FromBody;
-use crate::util::{kind_of, operation_of, read_error};
+use crate::util::{kind_of, operation_of, response_error};
 
 /// The service of a [`LoggingLayer`].
 #[derive(Debug, Clone)]
@@ -39,8 +35,7 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
     S::Error: std::fmt::Display + Send + 'static,
-    ResBody: HttpBody<Data = Bytes> + FromBody + Send + 'static,
-    ResBody::Error: Into<BoxError>,
+    ResBody: Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -61,8 +56,7 @@ where
             let latency = start.elapsed().as_secs_f64();
             match result {
                 Ok(res) => {
-                    let (res, err) = read_error(kind, res).await;
-                    match err {
+                    match response_error(&res) {
                         None => tracing::info!(
                             target: "kratos::middleware::logging",
                             kind = kind.as_str(),

@@ -125,8 +125,8 @@ fn current_recorder() -> usize {
 
 fn kind_index(kind: Kind) -> usize {
     match kind {
-        Kind::Http => 0,
         Kind::Grpc => 1,
+        _ => 0,
     }
 }
 

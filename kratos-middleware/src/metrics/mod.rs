@@ -42,16 +42,12 @@ pub mod prometheus;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::{Request, Response};
-use http_body::Body as HttpBody;
 use tower_service::Service;
 
 pub use future::ResponseFuture;
 pub use layer::MetricsLayer;
 
-use crate::BoxError;
-use crate::body::FromBody;
 use crate::util::{kind_of, operation_of};
 use instruments::{Instruments, Names};
 
@@ -75,12 +71,10 @@ pub struct Metrics<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Metrics<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: HttpBody<Data = Bytes> + FromBody + Send + 'static,
-    ResBody::Error: Into<BoxError>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResBody>;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -89,6 +83,6 @@ where
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let kind = kind_of(&req);
         let op = self.instruments.operation(kind, operation_of(&req));
-        ResponseFuture::new(self.inner.call(req), self.instruments.clone(), op, kind)
+        ResponseFuture::new(self.inner.call(req), self.instruments.clone(), op)
     }
 }

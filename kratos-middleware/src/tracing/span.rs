@@ -50,7 +50,7 @@ fn request_attributes<B>(
             attrs.push(KeyValue::new("rpc.service", service.to_owned()));
             attrs.push(KeyValue::new("rpc.method", method.to_owned()));
         }
-        Kind::Http => {
+        _ => {
             attrs.push(KeyValue::new(
                 "http.request.method",
                 req.method().as_str().to_owned(),

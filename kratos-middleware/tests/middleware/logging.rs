@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use axum::response::IntoResponse;
 use kratos_middleware::logging::LoggingLayer;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -130,5 +131,45 @@ async fn one_event_per_call_with_kind_operation_code_and_reason() {
         ] {
             assert!(line.contains(part), "{part} not in {line}");
         }
+    }
+}
+
+/// A response body that must never be read.
+struct PanicBody;
+
+impl http_body::Body for PanicBody {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        panic!("a middleware read the body of an error response")
+    }
+}
+
+#[tokio::test]
+async fn the_reason_comes_from_the_typed_outcome_not_the_body() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let svc = tower::ServiceBuilder::new()
+        .layer(LoggingLayer::client())
+        .service_fn(|_req: http::Request<axum::body::Body>| async {
+            let res = kratos_core::Error::forbidden("NOT_YOURS", "forbidden").into_response();
+            Ok::<_, std::convert::Infallible>(res.map(|_| axum::body::Body::new(PanicBody)))
+        });
+    let res = tower::ServiceExt::oneshot(svc, http::Request::new(axum::body::Body::empty()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let lines = captured.lines();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    for part in ["ERROR", "code=403", "reason=\"NOT_YOURS\"", "forbidden"] {
+        assert!(lines[0].contains(part), "{part} not in {}", lines[0]);
     }
 }

@@ -216,15 +216,20 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
     );
     assert_eq!(status(http_server).0, StatusCode::Ok as i32);
 
-    // HTTP, failure: the status (the message is in the body, not read).
+    // HTTP, failure: the typed outcome the handler's error left on the
+    // response (server) and the client decoded once (client).
     assert_eq!(http_err.reason(), "USER_NOT_FOUND");
     let http_client_err = one(&spans, "/hello/missing", SpanKind::Client, |_| true);
     let http_server_err = one(&spans, HTTP_OP, SpanKind::Server, |s| {
         s.parent_span_id == http_client_err.span_id
     });
     for span in [http_client_err, http_server_err] {
-        assert_eq!(status(span), (StatusCode::Error as i32, "404 Not Found"));
+        assert_eq!(status(span), (StatusCode::Error as i32, "no user missing"));
         assert_eq!(int_attr(&span.attributes, "kratos.code"), Some(404));
+        assert_eq!(
+            string_attr(&span.attributes, "kratos.reason").as_deref(),
+            Some("USER_NOT_FOUND")
+        );
         assert_eq!(
             int_attr(&span.attributes, "http.response.status_code"),
             Some(404)

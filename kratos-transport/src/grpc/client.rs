@@ -285,9 +285,15 @@ impl Transport for GrpcTransport {
         done: Done,
     ) -> Result<Self::Response, Error> {
         if let Some(status) = tonic::Status::from_header_map(resp.headers()) {
-            // Trailers-only: the status is all there is.
-            done.done(status_done_info(&status, resp.headers()));
-            return Ok(resp.map(AxumBody::new));
+            // Trailers-only: the status is all there is. A failed one is the
+            // call's typed outcome, decoded once here for every middleware.
+            let mut resp = resp.map(AxumBody::new);
+            let err = status_error(&status);
+            done.done(done_info(err.clone(), resp.headers()));
+            if let Some(err) = err {
+                resp.extensions_mut().insert(err);
+            }
+            return Ok(resp);
         }
         Ok(resp.map(|body| {
             AxumBody::new(DoneBody {
@@ -298,15 +304,18 @@ impl Transport for GrpcTransport {
     }
 }
 
-/// The done info of a call that ended with `status`: UNAVAILABLE and
-/// DEADLINE_EXCEEDED (Go Kratos's 503 and 504) count against the node.
-fn status_done_info(status: &tonic::Status, metadata: &http::HeaderMap) -> DoneInfo {
-    let info = match status.code() {
-        tonic::Code::Ok => DoneInfo::new(),
-        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
-            DoneInfo::failed(Error::from_status(status))
-        }
-        _ => DoneInfo::new().with_error(Error::from_status(status)),
+/// The error of a call that ended with `status`, if it failed.
+fn status_error(status: &tonic::Status) -> Option<Error> {
+    (status.code() != tonic::Code::Ok).then(|| Error::from_status(status))
+}
+
+/// The done info of a call that ended with `err` (or succeeded): UNAVAILABLE
+/// and DEADLINE_EXCEEDED (Go Kratos's 503 and 504) count against the node.
+fn done_info(err: Option<Error>, metadata: &http::HeaderMap) -> DoneInfo {
+    let info = match err {
+        None => DoneInfo::new(),
+        Some(err) if matches!(err.code(), 503 | 504) => DoneInfo::failed(err),
+        Some(err) => DoneInfo::new().with_error(err),
     };
     info.with_reply_metadata(metadata.clone())
 }
@@ -336,7 +345,7 @@ impl http_body::Body for DoneBody {
                     && let Some(done) = this.done.take()
                 {
                     let info = match tonic::Status::from_header_map(trailers) {
-                        Some(status) => status_done_info(&status, trailers),
+                        Some(status) => done_info(status_error(&status), trailers),
                         None => DoneInfo::new().with_reply_metadata(trailers.clone()),
                     };
                     done.done(info);
@@ -378,11 +387,14 @@ mod tests {
             (tonic::Code::NotFound, false),
             (tonic::Code::Internal, false),
         ] {
-            let info = status_done_info(&tonic::Status::new(code, "x"), &headers);
+            let info = done_info(status_error(&tonic::Status::new(code, "x")), &headers);
             assert_eq!(info.is_node_failure(), failure, "{code:?}");
             assert!(info.error().is_some());
         }
-        let ok = status_done_info(&tonic::Status::new(tonic::Code::Ok, ""), &headers);
+        let ok = done_info(
+            status_error(&tonic::Status::new(tonic::Code::Ok, "")),
+            &headers,
+        );
         assert!(ok.error().is_none());
     }
 }

@@ -289,10 +289,19 @@ impl Transport for HttpTransport {
                 return Err(err);
             }
         };
+        let mut parts = parts;
         let info = match parts.status.as_u16() {
-            200..=299 => DoneInfo::new(),
-            503 | 504 => DoneInfo::failed(format!("HTTP {}", parts.status)),
-            _ => DoneInfo::new().with_error(format!("HTTP {}", parts.status)),
+            200..=399 => DoneInfo::new(),
+            status => {
+                // The typed outcome: the error the body describes, decoded
+                // once here for every client middleware.
+                let err = Error::from_http_response(parts.status, &body);
+                parts.extensions.insert(err.clone());
+                match status {
+                    503 | 504 => DoneInfo::failed(err),
+                    _ => DoneInfo::new().with_error(err),
+                }
+            }
         };
         done.done(info.with_reply_metadata(parts.headers.clone()));
         Ok(http::Response::from_parts(parts, Body::from(body)))
