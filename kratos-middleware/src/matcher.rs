@@ -35,6 +35,7 @@ use crate::util::operation_of;
 /// assert!(!m.matches("/echo.v1.Echo/UnaryEcho"));
 /// ```
 #[derive(Clone)]
+#[must_use]
 pub struct Matcher(Rule);
 
 #[derive(Clone)]
