@@ -1,6 +1,6 @@
 //! [`Config`]: sources merged in order, typed reads and hot reload.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use crate::merge::{lookup, merge};
 use crate::observer::{Handle, Observer, Subscription, deserialize};
 use crate::placeholder::resolve;
+use crate::sync::LockExt;
 use crate::{ConfigError, KeyValue, Source, SourceWatcher};
 
 type RejectionListener = Arc<dyn Fn(&ConfigError) + Send + Sync>;
@@ -79,7 +80,12 @@ impl std::fmt::Debug for Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        for task in self.watchers.get_mut().expect("watchers lock").drain(..) {
+        for task in self
+            .watchers
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
             task.abort();
         }
     }
@@ -129,7 +135,7 @@ impl Config {
         self.0.current.store(Arc::new(resolved));
         drop(documents);
 
-        let mut tasks = self.0.watchers.lock().expect("watchers lock");
+        let mut tasks = self.0.watchers.lock_unpoisoned();
         for task in tasks.drain(..) {
             task.abort();
         }
@@ -187,24 +193,19 @@ impl Config {
     pub fn on_rejected(&self, listener: impl Fn(&ConfigError) + Send + Sync + 'static) {
         self.0
             .rejection_listeners
-            .lock()
-            .expect("listeners lock")
+            .lock_unpoisoned()
             .push(Arc::new(listener));
     }
 
     /// Stops watching the sources; the current values stay readable.
     pub fn close(&self) {
-        for task in self.0.watchers.lock().expect("watchers lock").drain(..) {
+        for task in self.0.watchers.lock_unpoisoned().drain(..) {
             task.abort();
         }
     }
 
     fn subscribe(&self, subscription: Arc<dyn Subscription>) {
-        self.0
-            .subscriptions
-            .lock()
-            .expect("subscriptions lock")
-            .push(subscription);
+        self.0.subscriptions.lock_unpoisoned().push(subscription);
     }
 
     /// Applies source `index`'s new documents, whole or not at all.
@@ -214,12 +215,7 @@ impl Config {
         next[index] = update;
         let resolved = resolve(&merge(next.iter().flatten())?)?;
         let old = self.0.current.load_full();
-        let subscriptions = self
-            .0
-            .subscriptions
-            .lock()
-            .expect("subscriptions lock")
-            .clone();
+        let subscriptions = self.0.subscriptions.lock_unpoisoned().clone();
         let mut commits = Vec::new();
         for subscription in &subscriptions {
             let key = subscription.key();
@@ -250,11 +246,7 @@ async fn follow(config: Weak<Inner>, index: usize, mut watcher: Box<dyn SourceWa
                 Ok(()) => tracing::info!(%source, "config updated"),
                 Err(err) => {
                     tracing::error!(%source, error = %err, "config update rejected; keeping the last good config");
-                    let listeners = inner
-                        .rejection_listeners
-                        .lock()
-                        .expect("listeners lock")
-                        .clone();
+                    let listeners = inner.rejection_listeners.lock_unpoisoned().clone();
                     for listener in listeners {
                         listener(&err);
                     }

@@ -95,6 +95,7 @@ mod placeholder;
 )]
 pub mod remote;
 pub mod source;
+mod sync;
 
 pub use config::{Config, ConfigBuilder};
 pub use error::ConfigError;

@@ -41,6 +41,7 @@
 //! - [`error`]: [`Error`] and the HTTP ⇄ gRPC code table.
 //! - [`transport`]: [`TransportInfo`], [`Kind`] and the client-side [`Attempt`](transport::Attempt).
 //! - [`metadata`]: [`Metadata`] and the `x-md-*` header prefixes.
+//! - [`sync`]: the poisoning policy of `std` locks ([`sync::LockExt`]).
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -54,6 +55,7 @@ pub mod app;
 pub mod error;
 pub mod metadata;
 pub mod server;
+pub mod sync;
 pub mod transport;
 
 pub use app::{App, AppBuilder, AppInfo, RunningApp, Signal, StopHandle};

@@ -28,6 +28,7 @@ pub trait Server: Send + Sync + fmt::Debug {
 
 /// Whether the application takes traffic; what health checks report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Health {
     /// Serving: health checks answer SERVING / 200.
     Serving,

@@ -83,6 +83,7 @@
 //! - [`Chain`], [`server_defaults`], [`client_defaults`]: lists of layers.
 //! - [`Matcher`], [`when`]: binding a layer to operations.
 //! - [`FromBody`]: the body types a layer can answer with.
+//! - [`context`]: the call's metadata and deadline, carried into spawned tasks.
 //! - one module per built-in, each with its layer, service and future, as in
 //!   tower; the algorithms (`ratelimit::Bbr`, `ratelimit::TokenBucket`,
 //!   `circuitbreaker::Sre`, `retry::RetryBudget`) in files of their own that
@@ -105,6 +106,7 @@ mod window;
 
 pub mod auth;
 pub mod circuitbreaker;
+pub mod context;
 pub mod logging;
 pub mod metadata;
 #[cfg(feature = "metrics")]

@@ -12,6 +12,8 @@ use std::task::{Context, Poll};
 
 use http::Request;
 use regex::Regex;
+use tower::ServiceExt;
+use tower::util::Oneshot;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -33,6 +35,7 @@ use crate::util::operation_of;
 /// assert!(!m.matches("/echo.v1.Echo/UnaryEcho"));
 /// ```
 #[derive(Clone)]
+#[must_use]
 pub struct Matcher(Rule);
 
 #[derive(Clone)]
@@ -128,6 +131,7 @@ pub fn when<L>(matcher: Matcher, layer: L) -> MatchLayer<L> {
 
 /// A layer applied only to matching operations; see [`when`].
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct MatchLayer<L> {
     matcher: Matcher,
     layer: L,
@@ -146,6 +150,13 @@ impl<S: Clone, L: Layer<S>> Layer<S> for MatchLayer<L> {
 }
 
 /// The service of a [`MatchLayer`].
+///
+/// Which branch a call takes is known only from the request, so
+/// `poll_ready` readies neither: each call runs on a clone of its branch
+/// (`ServiceExt::oneshot`), which waits for that branch's readiness in the
+/// response future. Readying both branches and calling one would hold a
+/// reservation in the other (a concurrency-limit permit, a buffer slot) that
+/// no call uses, the leak tower's `Steer` warns about.
 #[derive(Debug, Clone)]
 pub struct MatchService<M, S> {
     matcher: Matcher,
@@ -155,28 +166,26 @@ pub struct MatchService<M, S> {
 
 impl<M, S, B> Service<Request<B>> for MatchService<M, S>
 where
-    S: Service<Request<B>>,
-    M: Service<Request<B>, Response = S::Response, Error = S::Error>,
+    S: Service<Request<B>> + Clone,
+    M: Service<Request<B>, Response = S::Response, Error = S::Error> + Clone,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = MatchFuture<M::Future, S::Future>;
+    type Future = MatchFuture<Oneshot<M, Request<B>>, Oneshot<S, Request<B>>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        if self.matched.poll_ready(cx)?.is_pending() {
-            return Poll::Pending;
-        }
-        self.inner.poll_ready(cx)
+    /// Always ready: the branch a call takes is readied in its future.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         if self.matcher.matches(operation_of(&req)) {
             MatchFuture::Matched {
-                fut: self.matched.call(req),
+                fut: self.matched.clone().oneshot(req),
             }
         } else {
             MatchFuture::Skipped {
-                fut: self.inner.call(req),
+                fut: self.inner.clone().oneshot(req),
             }
         }
     }
@@ -212,5 +221,69 @@ where
 impl<A, B> fmt::Debug for MatchFuture<A, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MatchFuture")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use futures_util::FutureExt;
+    use kratos_core::{Kind, TransportInfo};
+    use tower::limit::ConcurrencyLimitLayer;
+    use tower::service_fn;
+
+    use super::*;
+
+    fn request(operation: &str) -> Request<()> {
+        let mut req = Request::new(());
+        req.extensions_mut()
+            .insert(TransportInfo::new(Kind::Grpc, operation, ""));
+        req
+    }
+
+    #[tokio::test]
+    async fn a_skipped_branch_holds_no_reservation() {
+        // `/limited/hold` answers once the test releases it.
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let gate = release.clone();
+        let echo = service_fn(move |req: Request<()>| {
+            let (gate, operation) = (gate.clone(), operation_of(&req).to_owned());
+            async move {
+                if operation.ends_with("/hold") {
+                    let _permit = gate.acquire().await;
+                }
+                Ok::<_, Infallible>(operation)
+            }
+        });
+        // One permit for every clone of the limited branch.
+        let layer = when(Matcher::prefix("/limited"), ConcurrencyLimitLayer::new(1));
+        let mut a = layer.layer(echo);
+        let mut b = a.clone();
+
+        // `a` readies and takes the other branch...
+        let ready = a.ready().now_or_never().expect("ready").unwrap();
+        assert_eq!(ready.call(request("/other")).await.unwrap(), "/other");
+        // ...and the permit is not parked in `a`: `b` gets it, twice.
+        for _ in 0..2 {
+            let ready = b.ready().now_or_never().expect("b is not starved").unwrap();
+            let answer = ready.call(request("/limited")).now_or_never();
+            assert_eq!(answer.expect("the permit is free").unwrap(), "/limited");
+        }
+
+        // While a limited call holds the permit, a second one waits for it
+        // and the other branch still answers at once.
+        let ready = b.ready().now_or_never().expect("ready").unwrap();
+        let mut in_flight = Box::pin(ready.call(request("/limited/hold")));
+        assert!(futures_util::poll!(in_flight.as_mut()).is_pending());
+        let ready = a.ready().now_or_never().expect("ready").unwrap();
+        let mut waiting = Box::pin(ready.call(request("/limited")));
+        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+        let ready = a.ready().now_or_never().expect("a stays ready").unwrap();
+        let other = ready.call(request("/other")).now_or_never();
+        assert_eq!(other.expect("not limited").unwrap(), "/other");
+        release.add_permits(1);
+        assert_eq!(in_flight.await.unwrap(), "/limited/hold");
+        assert_eq!(waiting.await.unwrap(), "/limited");
     }
 }

@@ -19,7 +19,8 @@ const DEBOUNCE: Duration = Duration::from_millis(100);
 ///
 /// The watcher follows the directory, not the file, so editors that write a
 /// temporary file and rename it over the original are seen; bursts of events
-/// are debounced.
+/// are debounced. Files are read on tokio's blocking pool
+/// (`spawn_blocking`), never on the runtime's worker threads.
 ///
 /// ```
 /// use kratos_config::FileSource;
@@ -38,7 +39,13 @@ impl FileSource {
         Self { path: path.into() }
     }
 
-    fn read(&self) -> Result<Vec<KeyValue>, ConfigError> {
+    /// Reads the source off the runtime's threads.
+    async fn read(&self) -> Result<Vec<KeyValue>, ConfigError> {
+        let source = self.clone();
+        off_runtime(&self.path, move || source.read_blocking()).await
+    }
+
+    fn read_blocking(&self) -> Result<Vec<KeyValue>, ConfigError> {
         let origin = self.path.display().to_string();
         let meta = std::fs::metadata(&self.path)
             .map_err(|err| ConfigError::source(&origin, &err).with_source(err))?;
@@ -67,6 +74,18 @@ impl FileSource {
     }
 }
 
+/// Runs blocking file-system work `f` on tokio's blocking pool.
+async fn off_runtime<T: Send + 'static>(
+    path: &Path,
+    f: impl FnOnce() -> Result<T, ConfigError> + Send + 'static,
+) -> Result<T, ConfigError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => Err(ConfigError::source(&path.display().to_string(), &err).with_source(err)),
+    }
+}
+
 fn format_of(path: &Path) -> Option<&'static str> {
     KeyValue::format_of(path.to_str()?)
 }
@@ -87,26 +106,32 @@ fn read_file(path: &Path) -> Result<KeyValue, ConfigError> {
 #[async_trait]
 impl Source for FileSource {
     async fn load(&self) -> Result<Vec<KeyValue>, ConfigError> {
-        self.read()
+        self.read().await
     }
 
     async fn watch(&self) -> Result<Box<dyn SourceWatcher>, ConfigError> {
-        let (dir, file) = self.watch_target();
         let (tx, events) = mpsc::unbounded_channel();
-        let mut watcher =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                if let Ok(event) = event {
-                    let _ = tx.send(event);
-                }
-            })
-            .map_err(|err| {
-                ConfigError::source(&dir.display().to_string(), &err).with_source(err)
-            })?;
-        watcher
-            .watch(&dir, RecursiveMode::NonRecursive)
-            .map_err(|err| {
-                ConfigError::source(&dir.display().to_string(), &err).with_source(err)
-            })?;
+        let source = self.clone();
+        // `is_dir` and adding the watch touch the file system too.
+        let (file, watcher) = off_runtime(&self.path, move || {
+            let (dir, file) = source.watch_target();
+            let mut watcher =
+                notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                    if let Ok(event) = event {
+                        let _ = tx.send(event);
+                    }
+                })
+                .map_err(|err| {
+                    ConfigError::source(&dir.display().to_string(), &err).with_source(err)
+                })?;
+            watcher
+                .watch(&dir, RecursiveMode::NonRecursive)
+                .map_err(|err| {
+                    ConfigError::source(&dir.display().to_string(), &err).with_source(err)
+                })?;
+            Ok((file, watcher))
+        })
+        .await?;
         Ok(Box::new(FileWatcher {
             source: self.clone(),
             file,
@@ -152,7 +177,7 @@ impl SourceWatcher for FileWatcher {
         // Debounce: read once the burst of events is over.
         while let Ok(Some(_)) = tokio::time::timeout(DEBOUNCE, self.events.recv()).await {}
         tracing::debug!(path = %self.source.path.display(), "config file changed");
-        self.source.read()
+        self.source.read().await
     }
 
     async fn stop(&mut self) -> Result<(), ConfigError> {

@@ -17,6 +17,7 @@ use crate::{Error, Server};
 /// `registrar_timeout` 10 s, `stop_timeout` 10 s, no drain delay, and
 /// SIGINT, SIGTERM, SIGQUIT as stop signals.
 #[derive(Debug)]
+#[must_use = "an AppBuilder does nothing until `.build()` and `App::run`"]
 pub struct AppBuilder {
     id: String,
     name: String,

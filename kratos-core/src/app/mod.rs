@@ -56,6 +56,7 @@ use hooks::Lifecycle;
 /// # }
 /// ```
 #[derive(Debug)]
+#[must_use = "an App does nothing until `.run()` or `.spawn()`"]
 pub struct App {
     info: AppInfo,
     servers: Vec<Arc<dyn Server>>,

@@ -2,6 +2,7 @@
 
 /// A signal that asks the App to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Signal {
     /// SIGINT (Ctrl-C).
     Interrupt,

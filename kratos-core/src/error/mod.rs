@@ -204,17 +204,16 @@ impl fmt::Debug for Error {
     }
 }
 
+/// Code, reason, message and metadata, as Go Kratos prints them. The cause is
+/// not repeated: it is the error's [`source`](std::error::Error::source), so
+/// error-chain reports (`anyhow`, `tracing`'s `%err` with sources) print it once.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "error: code = {} reason = {} message = {} metadata = {:?}",
             self.0.code, self.0.reason, self.0.message, self.0.metadata
-        )?;
-        if let Some(cause) = &self.0.cause {
-            write!(f, " cause = {cause}")?;
-        }
-        Ok(())
+        )
     }
 }
 
@@ -304,6 +303,17 @@ mod tests {
         assert!(std::error::Error::source(&e).is_some());
         let s = Error::from_error(Box::new(tonic::Status::not_found("nope")));
         assert!(s.is_not_found());
+    }
+
+    #[test]
+    fn display_leaves_the_cause_to_source() {
+        let e = Error::internal_server("DB", "query failed")
+            .with_cause(std::io::Error::other("disk on fire"));
+        let shown = e.to_string();
+        assert!(shown.contains("reason = DB"), "{shown}");
+        assert!(!shown.contains("disk on fire"), "{shown}");
+        let source = std::error::Error::source(&e).expect("the cause");
+        assert_eq!(source.to_string(), "disk on fire");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::{Breakers, CircuitBreaker, SreConfig};
 /// use kratos_middleware::circuitbreaker::{CircuitBreakerLayer, SreConfig};
 ///
 /// let default = CircuitBreakerLayer::new();
-/// let eager = CircuitBreakerLayer::with_config(SreConfig { request: 20, ..SreConfig::default() });
+/// let eager = CircuitBreakerLayer::with_config(SreConfig::default().with_request(20));
 /// # let _ = (default, eager);
 /// ```
 #[derive(Debug, Clone)]

@@ -8,7 +8,6 @@
 //! as successes come back; no half-open state to tune.
 
 use std::fmt;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -16,7 +15,19 @@ use tokio::time::Instant;
 use crate::window::RollingWindow;
 
 /// The options of an [`Sre`] breaker (Go Kratos's defaults).
+///
+/// Built from [`Default`] and the `with_*` setters (it may grow fields):
+///
+/// ```
+/// use std::time::Duration;
+/// use kratos_middleware::circuitbreaker::SreConfig;
+///
+/// let config = SreConfig::default().with_k(1.5).with_window(Duration::from_secs(5));
+/// assert_eq!(config.request, 100);
+/// ```
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+#[must_use]
 pub struct SreConfig {
     /// K, the multiplier of accepts: 1/0.6 (≈ 1.67). Lower is more aggressive.
     pub k: f64,
@@ -26,6 +37,32 @@ pub struct SreConfig {
     pub window: Duration,
     /// Buckets in the window: 10.
     pub buckets: usize,
+}
+
+impl SreConfig {
+    /// Sets [`k`](Self::k).
+    pub fn with_k(mut self, k: f64) -> Self {
+        self.k = k;
+        self
+    }
+
+    /// Sets [`request`](Self::request).
+    pub fn with_request(mut self, request: u64) -> Self {
+        self.request = request;
+        self
+    }
+
+    /// Sets [`window`](Self::window).
+    pub fn with_window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Sets [`buckets`](Self::buckets).
+    pub fn with_buckets(mut self, buckets: usize) -> Self {
+        self.buckets = buckets;
+        self
+    }
 }
 
 impl Default for SreConfig {
@@ -39,7 +76,8 @@ impl Default for SreConfig {
     }
 }
 
-/// One SRE breaker (one per operation in the layer).
+/// One SRE breaker (one per operation in the layer). Lock-free: marking and
+/// asking are a few atomic operations on a rolling window.
 ///
 /// ```
 /// use kratos_middleware::circuitbreaker::{Sre, SreConfig};
@@ -53,7 +91,7 @@ impl Default for SreConfig {
 /// ```
 pub struct Sre {
     config: SreConfig,
-    stat: Mutex<RollingWindow>,
+    stat: RollingWindow,
 }
 
 impl fmt::Debug for Sre {
@@ -70,23 +108,19 @@ impl Sre {
         let buckets = config.buckets.max(1);
         Self {
             config,
-            stat: Mutex::new(RollingWindow::new(
-                buckets,
-                config.window / buckets as u32,
-                Instant::now(),
-            )),
+            stat: RollingWindow::new(buckets, config.window / buckets as u32, Instant::now()),
         }
     }
 
     /// The drop probability now: 0 while closed.
     pub fn drop_ratio(&self) -> f64 {
         let now = Instant::now();
-        let mut stat = self.stat.lock().expect("sre stats");
-        let (accepts, total) = stat
+        let (accepts, total) = self
+            .stat
             .buckets(now, false)
-            .fold((0i64, 0i64), |(a, t), b| (a + b.sum, t + b.count));
+            .fold((0u64, 0u64), |(a, t), b| (a + b.sum, t + b.count));
         let requests = self.config.k * accepts as f64;
-        if (total as u64) < self.config.request || (total as f64) < requests {
+        if total < self.config.request || (total as f64) < requests {
             return 0.0;
         }
         ((total as f64 - requests) / (total as f64 + 1.0)).max(0.0)
@@ -100,12 +134,12 @@ impl Sre {
 
     /// Records a success.
     pub fn mark_success(&self) {
-        self.stat.lock().expect("sre stats").add(Instant::now(), 1);
+        self.stat.add(Instant::now(), 1);
     }
 
     /// Records a failure (or a local rejection).
     pub fn mark_failed(&self) {
-        self.stat.lock().expect("sre stats").add(Instant::now(), 0);
+        self.stat.add(Instant::now(), 0);
     }
 }
 
@@ -131,5 +165,36 @@ mod tests {
             sre.mark_failed();
         }
         assert_eq!(sre.drop_ratio(), 0.0, "mostly successes: closed");
+    }
+
+    /// The (accepts, requests) totals of the window now.
+    fn totals(sre: &Sre) -> (u64, u64) {
+        sre.stat
+            .buckets(Instant::now(), false)
+            .fold((0, 0), |(a, t), b| (a + b.sum, t + b.count))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_marks_are_all_counted() {
+        let sre = Sre::new(SreConfig::default());
+        let runtime = tokio::runtime::Handle::current();
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                let (sre, runtime) = (&sre, runtime.clone());
+                s.spawn(move || {
+                    // The paused clock of the test: no bucket turns over.
+                    let _clock = runtime.enter();
+                    for i in 0..5_000 {
+                        if (i + t) % 2 == 0 {
+                            sre.mark_success();
+                        } else {
+                            sre.mark_failed();
+                        }
+                        let _ = sre.allow();
+                    }
+                });
+            }
+        });
+        assert_eq!(totals(&sre), (20_000, 40_000));
     }
 }

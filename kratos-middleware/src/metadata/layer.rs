@@ -15,6 +15,7 @@ use super::{MetadataService, Mode};
 /// # let _ = (server, client);
 /// ```
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct MetadataLayer {
     pub(crate) mode: Mode,
     pub(crate) prefixes: Arc<[Box<str>]>,

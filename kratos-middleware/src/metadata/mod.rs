@@ -27,7 +27,7 @@ use tower_service::Service;
 pub use layer::MetadataLayer;
 
 tokio::task_local! {
-    static INCOMING: Arc<Metadata>;
+    pub(crate) static INCOMING: Arc<Metadata>;
 }
 
 /// The metadata of the server call the current task is handling, if a
@@ -38,7 +38,8 @@ pub fn incoming() -> Option<Arc<Metadata>> {
 
 /// Runs `fut` with `md` as its [`incoming`] metadata, so the client
 /// [`MetadataLayer`] forwards its global entries (for code that handles calls
-/// outside a server, such as a job runner).
+/// outside a server, such as a job runner). To carry the metadata of the
+/// current call into a spawned task, see [`context`](crate::context).
 pub fn scope<F: Future>(md: Metadata, fut: F) -> impl Future<Output = F::Output> {
     INCOMING.scope(Arc::new(md), fut)
 }

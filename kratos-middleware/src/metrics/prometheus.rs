@@ -5,7 +5,10 @@
 //! Go Kratos's latency buckets for the histograms whose name ends in
 //! `requests_seconds` (the others render as summaries) and a
 //! background thread that drains histogram samples every second (so memory stays
-//! bounded between scrapes).
+//! bounded between scrapes). The thread runs as long as a [`Prometheus`]
+//! (or a clone of it) does and ends within a second after the last one is
+//! dropped; keep one for as long as metrics are recorded (it is also what
+//! renders them).
 //!
 //! ```no_run
 //! use axum::routing::{MethodRouter, get};
@@ -17,6 +20,8 @@
 //! # let _ = (metrics, MetricsLayer::server());
 //! ```
 
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use metrics_exporter_prometheus::BuildError;
@@ -28,10 +33,11 @@ pub const BUCKETS: [f64; 8] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 /// How often histogram samples are drained into their buckets.
 const UPKEEP: Duration = Duration::from_secs(1);
 
-/// The installed Prometheus recorder; cheap to clone.
+/// The installed Prometheus recorder; cheap to clone. The last clone
+/// dropped stops the upkeep thread.
 #[derive(Debug, Clone)]
 pub struct Prometheus {
-    handle: PrometheusHandle,
+    handle: Arc<PrometheusHandle>,
 }
 
 impl Prometheus {
@@ -43,16 +49,8 @@ impl Prometheus {
             .set_buckets_for_metric(Matcher::Suffix("requests_seconds".into()), &BUCKETS)?
             .install_recorder()?;
         describe();
-        let upkeep = handle.clone();
-        let spawned = std::thread::Builder::new()
-            .name("kratos-metrics-upkeep".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(UPKEEP);
-                    upkeep.run_upkeep();
-                }
-            });
-        if let Err(e) = spawned {
+        let handle = Arc::new(handle);
+        if let Err(e) = spawn_upkeep(Arc::downgrade(&handle), UPKEEP) {
             // Samples are then drained by each render only.
             tracing::warn!(target: "kratos::middleware::metrics", error = %e, "no upkeep thread");
         }
@@ -68,6 +66,25 @@ impl Prometheus {
     pub fn handle(&self) -> &PrometheusHandle {
         &self.handle
     }
+}
+
+/// Drains `handle`'s histogram samples every `period`, until the handle
+/// has no user left.
+fn spawn_upkeep(
+    handle: Weak<PrometheusHandle>,
+    period: Duration,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("kratos-metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(period);
+                let Some(handle) = handle.upgrade() else {
+                    break;
+                };
+                handle.run_upkeep();
+            }
+        })
 }
 
 /// The `# HELP` lines of the request metrics.
@@ -94,4 +111,26 @@ fn describe() {
         Unit::Seconds,
         "Client request latency by kind and operation."
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upkeep_thread_ends_with_its_last_user() {
+        // A recorder that is not installed: no process-wide effect.
+        let handle = Arc::new(PrometheusBuilder::new().build_recorder().handle());
+        let thread = spawn_upkeep(Arc::downgrade(&handle), Duration::from_millis(1)).unwrap();
+        let prometheus = Prometheus { handle };
+        let clone = prometheus.clone();
+        drop(prometheus);
+        assert!(!thread.is_finished(), "a clone still uses it");
+        drop(clone);
+        let ended = (0..500).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            thread.is_finished()
+        });
+        assert!(ended, "the upkeep thread outlived its last user");
+    }
 }

@@ -14,6 +14,7 @@ use super::{Bbr, BbrConfig, Limiter, RateLimit, TokenBucket};
 /// # let _ = (adaptive, fixed);
 /// ```
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct RateLimitLayer<L> {
     limiter: L,
 }

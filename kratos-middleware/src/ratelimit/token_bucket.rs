@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use kratos_core::sync::LockExt;
 use tokio::time::Instant;
 
 /// A token bucket limiter; clones share their tokens.
@@ -45,7 +46,7 @@ impl TokenBucket {
     /// Takes a token if there is one.
     pub fn try_acquire(&self) -> bool {
         let now = Instant::now();
-        let mut state = self.0.state.lock().expect("token bucket");
+        let mut state = self.0.state.lock_unpoisoned();
         let (tokens, last) = *state;
         let refilled = (tokens + now.saturating_duration_since(last).as_secs_f64() * self.0.rate)
             .min(self.0.burst);

@@ -11,7 +11,7 @@ use http::HeaderMap;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use kratos_core::{Kind, TransportInfo};
 
-use super::{PanicHandler, log_panic};
+use super::{PanicHandler, in_call, log_panic};
 use crate::BoxError;
 
 pin_project_lite::pin_project! {
@@ -53,7 +53,9 @@ where
             return Poll::Ready(None);
         }
         let inner = &mut this.inner;
-        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_frame(cx))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            in_call(|| inner.as_mut().poll_frame(cx))
+        })) {
             Ok(poll) => poll.map(|frame| frame.map(|r| r.map_err(Into::into))),
             Err(payload) => {
                 *this.done = true;

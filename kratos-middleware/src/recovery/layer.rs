@@ -18,6 +18,7 @@ use super::{PanicHandler, Recovery, default_error, install_hook};
 /// # let _ = (default, custom);
 /// ```
 #[derive(Clone)]
+#[must_use]
 pub struct RecoveryLayer {
     handler: PanicHandler,
 }

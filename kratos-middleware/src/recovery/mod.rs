@@ -8,15 +8,20 @@
 //! trailers (gRPC response bodies are boxed once for this). An HTTP body that
 //! panics mid-way is not caught.
 //!
-//! The stack is captured by a panic hook installed (once, chained to the
-//! previous hook) when the first [`RecoveryLayer`] is built.
+//! The stack is captured by a panic hook installed once, when the first
+//! [`RecoveryLayer`] is built, and chained to the hook installed before it.
+//! The hook captures a backtrace only for panics raised inside a call the
+//! layer wraps (while the call is made, its future polled or its gRPC body
+//! streamed); those are logged by the layer. Every other panic of the process
+//! goes to the previous hook, untouched (the default hook prints it, a hook
+//! of the application's sees it), without the cost of a backtrace.
 
 mod body;
 mod layer;
 
 use std::any::Any;
 use std::backtrace::Backtrace;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -52,18 +57,46 @@ pub(crate) fn default_error(_panic: &str) -> Error {
 
 thread_local! {
     static LAST_BACKTRACE: RefCell<Option<Backtrace>> = const { RefCell::new(None) };
+    /// How many recovered calls this thread is inside right now.
+    static IN_CALL: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Installs, once, a panic hook that keeps the stack of the last panic of
-/// each thread for the layer to log, then runs the previous hook.
+/// Marks the current thread as inside a recovered call while it lives.
+struct InCall(());
+
+impl InCall {
+    fn enter() -> Self {
+        let _ = IN_CALL.try_with(|n| n.set(n.get() + 1));
+        Self(())
+    }
+}
+
+impl Drop for InCall {
+    fn drop(&mut self) {
+        let _ = IN_CALL.try_with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
+/// Runs `f` marked as inside a recovered call: a panic in it has its stack
+/// captured for the layer, and is not passed to the previous hook.
+pub(crate) fn in_call<R>(f: impl FnOnce() -> R) -> R {
+    let _in_call = InCall::enter();
+    f()
+}
+
+/// Installs, once, a panic hook that keeps the stack of a panic inside a
+/// recovered call for the layer to log, and hands every other panic to the
+/// hook installed before it.
 pub(crate) fn install_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            if IN_CALL.try_with(Cell::get).unwrap_or(0) == 0 {
+                return previous(info);
+            }
             let bt = Backtrace::force_capture();
-            LAST_BACKTRACE.with(|slot| *slot.borrow_mut() = Some(bt));
-            previous(info);
+            let _ = LAST_BACKTRACE.try_with(|slot| *slot.borrow_mut() = Some(bt));
         }));
     });
 }
@@ -142,7 +175,7 @@ where
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let kind = kind_of(&req);
         let info = TransportInfo::from_request(&req).cloned();
-        match catch_unwind(AssertUnwindSafe(|| self.inner.call(req))) {
+        match catch_unwind(AssertUnwindSafe(|| in_call(|| self.inner.call(req)))) {
             Ok(fut) => ResponseFuture::Running {
                 fut: AssertUnwindSafe(fut).catch_unwind(),
                 kind,
@@ -188,7 +221,7 @@ where
                 kind,
                 info,
                 handler,
-            } => match fut.poll(cx) {
+            } => match in_call(|| fut.poll(cx)) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(Ok(Ok(res)))
                     if *kind == Kind::Grpc && !res.headers().contains_key("grpc-status") =>

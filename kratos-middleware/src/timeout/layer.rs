@@ -15,6 +15,7 @@ use super::Timeout;
 /// # let _ = (server, client);
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[must_use]
 pub struct TimeoutLayer {
     timeout: Duration,
     client: bool,

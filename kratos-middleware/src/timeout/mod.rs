@@ -30,11 +30,12 @@ use crate::util::{kind_of, reject};
 pub const REASON: &str = "TIMEOUT";
 
 tokio::task_local! {
-    static DEADLINE: Instant;
+    pub(crate) static DEADLINE: Instant;
 }
 
 /// The deadline of the call the current task is handling, if a
-/// [`TimeoutLayer`] runs above it.
+/// [`TimeoutLayer`] runs above it. A task spawned by the handler does not
+/// inherit it unless it runs in the caller's [`context`](crate::context).
 pub fn deadline() -> Option<Instant> {
     DEADLINE.try_with(|d| *d).ok()
 }

@@ -55,11 +55,8 @@ fn gate() -> (Gate, mpsc::UnboundedReceiver<()>) {
 /// what its statistics say the service can take.
 fn overloaded_bbr() -> RateLimitLayer<Bbr> {
     RateLimitLayer::new(Bbr::with_cpu(
-        BbrConfig {
-            cpu_threshold: 0,
-            ..BbrConfig::default()
-        },
-        SystemCpu,
+        BbrConfig::default().with_cpu_threshold(0),
+        SystemCpu::new(),
     ))
 }
 

@@ -61,3 +61,11 @@ fn layers_services_and_futures_are_send_and_sync() {
         from_fn(|req: Request, next: Next| next.run(req)),
     ));
 }
+
+#[test]
+fn a_call_context_and_its_scope_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let cx = kratos_middleware::context::current();
+    send_sync(&cx);
+    send(&cx.scope(async {}));
+}

@@ -44,7 +44,8 @@ impl HealthService {
 fn response(health: Health) -> HealthCheckResponse {
     let status = match health {
         Health::Serving => ServingStatus::Serving,
-        Health::NotServing => ServingStatus::NotServing,
+        // NotServing, and any state added later.
+        _ => ServingStatus::NotServing,
     };
     HealthCheckResponse {
         status: status as i32,

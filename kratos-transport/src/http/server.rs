@@ -177,7 +177,8 @@ async fn health(State(health): State<HealthState>) -> Response {
             StatusCode::OK,
             axum::Json(serde_json::json!({"status": "SERVING"})),
         ),
-        Health::NotServing => (
+        // NotServing, and any state added later.
+        _ => (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(serde_json::json!({"status": "NOT_SERVING"})),
         ),
