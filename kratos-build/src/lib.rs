@@ -167,6 +167,12 @@ mod router_gen;
 
 pub use config::{Builder, SHIPPED_PROTOS};
 
+/// The version of the contract between the code this crate generates and
+/// the runtime it calls (`kratos_transport::http::codegen::CONTRACT`): a
+/// generated file checks it at compile time, so a mismatch of the two crates'
+/// versions fails with a message that says to align them.
+pub const CODEGEN_CONTRACT: u32 = 1;
+
 /// A [`Builder`] with the defaults.
 pub fn configure() -> Builder {
     Builder::default()

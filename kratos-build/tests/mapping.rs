@@ -48,37 +48,33 @@ fn pattern_nested_and_wildcard_variables() {
     // `{name=shelves/*/books/*}`: literal segments stay, each `*` is captured,
     // and the field gets `shelves/<a>/books/<b>`.
     assert!(
-        code.contains(r#"path: "/v1/shelves/{name_1}/books/{name_3}""#),
+        code.contains(r#""/v1/shelves/{name_1}/books/{name_3}","#),
         "{code}"
     );
     assert!(code.contains(
-        r#"parts: &[rt::Part::Literal("shelves"), rt::Part::Capture("name_1"), rt::Part::Literal("books"), rt::Part::Capture("name_3")]"#
+        r#"&[rt::Part::Literal("shelves"), rt::Part::Capture("name_1"), rt::Part::Literal("books"), rt::Part::Capture("name_3")]"#
     ));
     // `{book.id}` sets a nested field.
-    assert!(code.contains(r#"path: "/v1/books/{book__id}""#));
-    assert!(code.contains(r#"proto: "book.id", json: "book.id""#));
+    assert!(code.contains(r#""/v1/books/{book__id}","#));
+    assert!(code.contains(r#"rt::FieldSpec::new("book.id", "book.id","#));
     // `{path=**}` takes the rest of the path.
-    assert!(code.contains(r#"path: "/v1/files/{*path}""#));
+    assert!(code.contains(r#""/v1/files/{*path}","#));
     // Query fields: not the ones bound by the path; bools and repeated marked.
-    assert!(code.contains(
-        r#"rt::FieldSpec { proto: "verbose", json: "verbose", kind: rt::TextKind::Bool"#
-    ));
-    assert!(
-        code.contains(r#"proto: "tags", json: "tags", kind: rt::TextKind::Text, repeated: true"#)
-    );
+    assert!(code.contains(r#"rt::FieldSpec::new("verbose", "verbose", rt::TextKind::Bool"#));
+    assert!(code.contains(r#"rt::FieldSpec::new("tags", "tags", rt::TextKind::Text, true"#));
 }
 
 #[test]
 fn body_field_response_body_default_binding_and_streaming() {
     let code = generate(LIBRARY, kratos_build::configure()).unwrap();
-    assert!(code.contains(r#"body: rt::BodySpec::Field("book", "book")"#));
-    assert!(code.contains(r#"response_body: Some("title")"#));
+    assert!(code.contains(r#".body(rt::BodySpec::Field("book", "book"))"#));
+    assert!(code.contains(r#".response_body("title")"#));
     // No annotation: POST /<package.Service>/<Method>, the message as body.
-    assert!(code.contains(r#"path: "/library.v1.Library/Ping""#));
+    assert!(code.contains(r#""/library.v1.Library/Ping","#));
     assert!(code.contains("::pbjson_types::Empty"));
     // Streaming methods have no HTTP binding.
-    assert!(!code.contains(r#"operation: "/library.v1.Library/Watch""#));
-    assert!(code.contains(r#"operation: "/library.v1.Library/Ping""#));
+    assert!(!code.contains(r#""/library.v1.Library/Watch","#));
+    assert!(code.contains("rt::RouteSpec::new(\n        \"/library.v1.Library/Ping\","));
     assert!(code.contains("pub async fn get_book(&self, request: super::GetBookRequest)"));
 }
 

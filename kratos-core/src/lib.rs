@@ -41,6 +41,7 @@
 //! - [`error`]: [`Error`] and the HTTP ⇄ gRPC code table.
 //! - [`transport`]: [`TransportInfo`], [`Kind`] and the client-side [`Attempt`](transport::Attempt).
 //! - [`metadata`]: [`Metadata`] and the `x-md-*` header prefixes.
+//! - [`validate`]: the [`Validate`](validate::Validate) rules generated handlers check.
 //! - [`sync`]: the poisoning policy of `std` locks ([`sync::LockExt`]).
 #![forbid(unsafe_code)]
 #![warn(
@@ -57,6 +58,7 @@ pub mod metadata;
 pub mod server;
 pub mod sync;
 pub mod transport;
+pub mod validate;
 
 pub use app::{App, AppBuilder, AppInfo, RunningApp, Signal, StopHandle};
 pub use error::{

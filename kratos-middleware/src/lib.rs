@@ -56,7 +56,7 @@
 //! | [`circuitbreaker`] | client | Google SRE adaptive throttling per operation | 503 `CIRCUITBREAKER` |
 //! | [`retry`] | client | backoff with jitter, idempotent calls only, retry budget | — |
 //! | `auth::jwt` | both | validates (server) or signs (client) bearer tokens | 401 `UNAUTHORIZED` |
-//! | `validate` | server | checks request messages implementing `Validate` | 400 `VALIDATOR` |
+//! | `validate` | server | the `Validate` rules generated handlers check (no layer) | 400 `VALIDATOR` |
 //!
 //! Stateful built-ins (limiters, breakers, retry budget) keep their state
 //! behind an `Arc`: every clone of a layer, and every service it builds,
@@ -73,7 +73,6 @@
 //! | `jwt` | yes | `auth::jwt`, with `jsonwebtoken` and its pure-Rust crypto |
 //! | `metrics` | yes | `metrics`, recording through the `metrics` facade |
 //! | `prometheus` | no | `metrics::prometheus`, a Prometheus recorder for a `/metrics` route |
-//! | `validate` | yes | `validate`, decoding protobuf (`prost`) and JSON (`serde_json`) |
 //! | `otel` | yes | `tracing`, spans through `opentelemetry`'s global tracer provider |
 //! | `otlp` | no | `tracing::otlp`: the OpenTelemetry SDK exporting over OTLP/gRPC (`opentelemetry-otlp`, tonic) |
 //!
@@ -119,8 +118,6 @@ pub mod timeout;
 #[cfg(feature = "otel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
 pub mod tracing;
-#[cfg(feature = "validate")]
-#[cfg_attr(docsrs, doc(cfg(feature = "validate")))]
 pub mod validate;
 
 pub use body::FromBody;

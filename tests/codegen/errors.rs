@@ -38,7 +38,8 @@ fn is_helpers_match_reason_and_code() {
     // …but, as in Go Kratos, the HTTP code comes back from the gRPC code, so
     // a code without a gRPC equivalent (402 → UNKNOWN → 500) does not.
     let status: tonic::Status = ErrorReason::PaymentRequired.error("pay first").into();
-    let back = kratos::Error::from_status(&status);
+    let wire = tonic::Status::from_header_map(status.into_http::<()>().headers()).unwrap();
+    let back = kratos::Error::from_status(&wire);
     assert_eq!(back.reason(), "PAYMENT_REQUIRED");
     assert!(!is_payment_required(&back));
 }

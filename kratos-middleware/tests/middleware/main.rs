@@ -18,5 +18,3 @@ mod recovery;
 mod retry;
 mod send_sync;
 mod timeout;
-#[cfg(feature = "validate")]
-mod validate;

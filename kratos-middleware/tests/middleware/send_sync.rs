@@ -17,8 +17,6 @@ use kratos_middleware::retry::RetryLayer;
 use kratos_middleware::timeout::TimeoutLayer;
 #[cfg(feature = "otel")]
 use kratos_middleware::tracing::TracingLayer;
-#[cfg(feature = "validate")]
-use kratos_middleware::validate::ValidateLayer;
 use kratos_middleware::{Matcher, Next, Request, client_defaults, from_fn, server_defaults, when};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -48,8 +46,6 @@ fn layers_services_and_futures_are_send_and_sync() {
     future_is_send(JwtLayer::<crate::jwt::Claims>::hs256(b"k"));
     #[cfg(feature = "jwt")]
     future_is_send(JwtClientLayer::token("t"));
-    #[cfg(feature = "validate")]
-    future_is_send(ValidateLayer::new());
     #[cfg(feature = "otel")]
     future_is_send(TracingLayer::server());
     #[cfg(feature = "otel")]

@@ -1,0 +1,175 @@
+//! The request message of a generated binding, assembled from the path
+//! variables, the query string and the JSON body, as Go Kratos binds them.
+
+use std::collections::HashMap;
+
+use kratos_core::Error;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::{BodySpec, FieldSpec, Part, RouteSpec, TextKind};
+use crate::http::CODEC_REASON;
+
+fn codec_error(message: impl Into<String>) -> Error {
+    Error::bad_request(CODEC_REASON, message)
+}
+
+/// Builds the request message of `spec` from the route parameters, the query
+/// string and the body, as the generated server does.
+pub(super) fn decode_request<Req: DeserializeOwned>(
+    spec: &RouteSpec,
+    params: &HashMap<String, String>,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Req, Error> {
+    let has_body = !body.iter().all(u8::is_ascii_whitespace);
+    if spec.body == BodySpec::All && spec.vars.is_empty() && has_body {
+        // The body is the whole message: decoded once, straight from bytes.
+        let mut json = serde_json::Deserializer::from_slice(body);
+        let message = serde_path_to_error::deserialize(&mut json).map_err(|err| {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_data() {
+                codec_error(format!("invalid value for field {path}: {inner}"))
+            } else {
+                codec_error(format!("invalid JSON body: {inner}"))
+            }
+        })?;
+        json.end()
+            .map_err(|err| codec_error(format!("invalid JSON body: {err}")))?;
+        return Ok(message);
+    }
+    let mut root = Map::new();
+    match spec.body {
+        BodySpec::None => {}
+        BodySpec::All if has_body => match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => root = map,
+            Ok(_) => return Err(codec_error("the request body must be a JSON object")),
+            Err(err) => return Err(codec_error(format!("invalid JSON body: {err}"))),
+        },
+        BodySpec::Field(proto, json) if has_body => match serde_json::from_slice::<Value>(body) {
+            Ok(value) => {
+                let key = if spec.proto_names { proto } else { json };
+                root.insert(key.to_owned(), value);
+            }
+            Err(err) => return Err(codec_error(format!("invalid JSON body: {err}"))),
+        },
+        _ => {}
+    }
+    if spec.body != BodySpec::All
+        && let Some(query) = query
+    {
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let Some(field) = spec.query.iter().find(|f| f.proto == key || f.json == key) else {
+                continue; // unknown query parameters are ignored
+            };
+            if bound_elsewhere(spec, field) {
+                continue;
+            }
+            let value = text_value(field, &value);
+            set_field(&mut root, field, spec.proto_names, value);
+        }
+    }
+    for var in spec.vars {
+        let mut value = String::new();
+        for (i, part) in var.parts.iter().enumerate() {
+            if i > 0 {
+                value.push('/');
+            }
+            match part {
+                Part::Literal(lit) => value.push_str(lit),
+                Part::Capture(name) => match params.get(*name) {
+                    Some(captured) => value.push_str(captured),
+                    None => {
+                        return Err(codec_error(format!(
+                            "missing path variable {}",
+                            var.field.proto
+                        )));
+                    }
+                },
+            }
+        }
+        set_field(
+            &mut root,
+            &var.field,
+            spec.proto_names,
+            text_value(&var.field, &value),
+        );
+    }
+    serde_path_to_error::deserialize(Value::Object(root)).map_err(|err| {
+        let mut path = err.path().to_string();
+        // Name a path or query field also by its proto name (`userId (user_id)`).
+        let fields = spec.query.iter().chain(spec.vars.iter().map(|v| &v.field));
+        if let Some(field) = fields
+            .filter(|f| f.emitted(spec.proto_names) == path)
+            .find(|f| f.proto != f.json)
+        {
+            let other = field.emitted(!spec.proto_names);
+            path = format!("{path} ({other})");
+        }
+        codec_error(format!("invalid value for field {path}: {}", err.inner()))
+    })
+}
+
+fn bound_elsewhere(spec: &RouteSpec, field: &FieldSpec) -> bool {
+    let first = field.proto.split('.').next().unwrap_or_default();
+    if let BodySpec::Field(proto, _) = spec.body
+        && first == proto
+    {
+        return true;
+    }
+    spec.vars.iter().any(|var| {
+        let bound = var.field.proto;
+        field.proto == bound
+            || field.proto.starts_with(&format!("{bound}."))
+            || bound.starts_with(&format!("{}.", field.proto))
+    })
+}
+
+fn text_value(field: &FieldSpec, text: &str) -> Value {
+    match (field.kind, text) {
+        (TextKind::Bool, "true") => Value::Bool(true),
+        (TextKind::Bool, "false") => Value::Bool(false),
+        (TextKind::Enum, _) if text.parse::<i32>().is_ok() => {
+            Value::Number(text.parse::<i32>().unwrap_or_default().into())
+        }
+        _ => Value::String(text.to_owned()),
+    }
+}
+
+/// Sets `field` (a dotted path) in `root`, creating the objects on the way and
+/// removing the same field under its other name, so that path variables win
+/// over the body and the query.
+fn set_field(root: &mut Map<String, Value>, field: &FieldSpec, proto_names: bool, value: Value) {
+    let emitted: Vec<&str> = field.emitted(proto_names).split('.').collect();
+    let other: Vec<&str> = field.emitted(!proto_names).split('.').collect();
+    let mut map = root;
+    for (i, key) in emitted.iter().enumerate() {
+        let alias = other.get(i).copied().unwrap_or(key);
+        if alias != *key
+            && let Some(old) = map.remove(alias)
+        {
+            map.entry(key.to_string()).or_insert(old);
+        }
+        if i + 1 == emitted.len() {
+            if field.repeated {
+                match map.get_mut(*key) {
+                    Some(Value::Array(items)) => items.push(value),
+                    _ => {
+                        map.insert(key.to_string(), Value::Array(vec![value]));
+                    }
+                }
+            } else {
+                map.insert(key.to_string(), value);
+            }
+            return;
+        }
+        let next = map
+            .entry(key.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !next.is_object() {
+            *next = Value::Object(Map::new());
+        }
+        map = next.as_object_mut().expect("just made an object");
+    }
+}
