@@ -1,0 +1,30 @@
+//! The small networking pieces every kratos-rs crate shares, so that there
+//! is one of each in the workspace.
+//!
+//! kratos-rs's leaf crates (`kratos-registry`, `kratos-config`) and the ones
+//! built on them (`kratos-selector`, `kratos-middleware`, `kratos-transport`)
+//! all need the same few things: a boxed error type, a retry backoff and a
+//! pooled HTTP client. This crate holds them, depends on no other kratos
+//! crate, and stays small. Users rarely name it: the other crates re-export
+//! what they hand out (`kratos_middleware::BoxError`, ...).
+//!
+//! # Feature Flags
+//!
+//! None yet.
+//!
+//! # Structure
+//!
+//! - [`BoxError`]: a boxed, thread-safe error, the same type as
+//!   `tower::BoxError`.
+#![forbid(unsafe_code)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    rust_2018_idioms
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// A boxed, thread-safe error: the same type as `tower::BoxError`, so the
+/// two mix freely.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
