@@ -16,6 +16,8 @@
 //!
 //! - [`BoxError`]: a boxed, thread-safe error, the same type as
 //!   `tower::BoxError`.
+//! - [`Backoff`]: capped exponential backoff with equal jitter, the one retry
+//!   delay policy of the registry backends and the retry middleware.
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -24,6 +26,10 @@
     rust_2018_idioms
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod backoff;
+
+pub use backoff::Backoff;
 
 /// A boxed, thread-safe error: the same type as `tower::BoxError`, so the
 /// two mix freely.
