@@ -10,7 +10,9 @@
 //!
 //! # Feature Flags
 //!
-//! None yet.
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `http` | off | [`http::client`], the pooled hyper-util client every kratos-rs HTTP client is built with, and [`http::send`], a request with a timeout and a bounded body |
 //!
 //! # Structure
 //!
@@ -18,6 +20,10 @@
 //!   `tower::BoxError`.
 //! - [`Backoff`]: capped exponential backoff with equal jitter, the one retry
 //!   delay policy of the registry backends and the retry middleware.
+//! - [`http`] (feature `http`): [`http::Client`], [`http::ClientOptions`],
+//!   [`http::client`] and [`http::send`], used by config's remote sources,
+//!   the Consul registry and the transport's HTTP client. TLS, when it comes,
+//!   is added there once.
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -28,6 +34,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backoff;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 
 pub use backoff::Backoff;
 
