@@ -286,8 +286,17 @@ mod tests {
         format!("http://{addr}/")
     }
 
-    fn get(url: &str) -> ::http::Request<Full<Bytes>> {
-        ::http::Request::get(url).body(Full::default()).unwrap()
+    /// `GET url` through a fresh client.
+    async fn get(
+        url: &str,
+        timeout: Duration,
+        limit: usize,
+    ) -> Result<::http::Response<Bytes>, SendError> {
+        let client = client(&ClientOptions::new().connect_timeout(Duration::from_secs(1)));
+        let req = ::http::Request::get(url)
+            .body(Full::<Bytes>::default())
+            .unwrap();
+        send(&client, req, timeout, limit).await
     }
 
     #[tokio::test]
@@ -297,10 +306,7 @@ mod tests {
             false,
         )
         .await;
-        let client = client(&ClientOptions::new());
-        let reply = send(&client, get(&url), Duration::from_secs(5), 5)
-            .await
-            .unwrap();
+        let reply = get(&url, Duration::from_secs(5), 5).await.unwrap();
         assert_eq!(reply.status(), 200);
         assert_eq!(reply.headers()["x-index"], "7");
         assert_eq!(reply.body().as_ref(), b"hello");
@@ -313,10 +319,7 @@ mod tests {
             false,
         )
         .await;
-        let client = client(&ClientOptions::new());
-        let err = send(&client, get(&url), Duration::from_secs(5), 1024)
-            .await
-            .unwrap_err();
+        let err = get(&url, Duration::from_secs(5), 1024).await.unwrap_err();
         assert!(err.is_too_large() && err.is_body(), "{err:?}");
         assert_eq!(err.to_string(), "the response body is over 1024 bytes");
     }
@@ -328,8 +331,7 @@ mod tests {
             true,
         )
         .await;
-        let client = client(&ClientOptions::new());
-        let err = send(&client, get(&url), Duration::from_secs(5), 64 * 1024)
+        let err = get(&url, Duration::from_secs(5), 64 * 1024)
             .await
             .unwrap_err();
         assert!(err.is_too_large(), "{err:?}");
@@ -338,8 +340,7 @@ mod tests {
     #[tokio::test]
     async fn a_silent_server_times_out() {
         let url = serve_once(b"", false).await;
-        let client = client(&ClientOptions::new());
-        let err = send(&client, get(&url), Duration::from_millis(100), 1024)
+        let err = get(&url, Duration::from_millis(100), 1024)
             .await
             .unwrap_err();
         assert!(err.is_timeout() && !err.is_body(), "{err:?}");
@@ -350,10 +351,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         drop(listener);
-        let client = client(&ClientOptions::new().connect_timeout(Duration::from_secs(1)));
-        let err = send(&client, get(&url), Duration::from_secs(5), 1024)
-            .await
-            .unwrap_err();
+        let err = get(&url, Duration::from_secs(5), 1024).await.unwrap_err();
         assert!(err.is_connect(), "{err:?}");
         assert!(std::error::Error::source(&err).is_some(), "{err:?}");
     }

@@ -12,7 +12,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `http` | off | [`http::client`], the pooled hyper-util client every kratos-rs HTTP client is built with, and [`http::send`], a request with a timeout and a bounded body |
+//! | `http` | off | `http::client`, the pooled hyper-util client every kratos-rs HTTP client is built with, and `http::send`, a request with a timeout and a bounded body |
 //!
 //! # Structure
 //!
@@ -20,10 +20,9 @@
 //!   `tower::BoxError`.
 //! - [`Backoff`]: capped exponential backoff with equal jitter, the one retry
 //!   delay policy of the registry backends and the retry middleware.
-//! - [`http`] (feature `http`): [`http::Client`], [`http::ClientOptions`],
-//!   [`http::client`] and [`http::send`], used by config's remote sources,
-//!   the Consul registry and the transport's HTTP client. TLS, when it comes,
-//!   is added there once.
+//! - `http` (feature `http`): `Client`, `ClientOptions`, `client` and
+//!   `send`, used by config's remote sources, the Consul registry and the
+//!   transport's HTTP client. TLS, when it comes, is added there once.
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
