@@ -272,13 +272,13 @@ mod tests {
             if conn.write_all(answer).await.is_err() {
                 return;
             }
-            while endless {
-                if conn.write_all(b"400\r\n").await.is_err()
-                    || conn.write_all(&[b'x'; 1024]).await.is_err()
-                    || conn.write_all(b"\r\n").await.is_err()
-                {
-                    return;
-                }
+            if endless {
+                // 1 KiB chunks until the client hangs up.
+                let mut chunk = b"400\r\n".to_vec();
+                chunk.extend_from_slice(&[b'x'; 1024]);
+                chunk.extend_from_slice(b"\r\n");
+                while conn.write_all(&chunk).await.is_ok() {}
+                return;
             }
             // Hold the connection open (a server that never answers).
             let _ = conn.read(&mut buf).await;
