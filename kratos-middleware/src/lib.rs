@@ -127,8 +127,7 @@ pub use middleware::{
     FromFn, Middleware, MiddlewareLayer, MiddlewareService, Next, from_fn, layer,
 };
 
-/// A boxed error, as tower uses.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use kratos_net::BoxError;
 
 /// The request type both servers hand to middleware.
 pub type Request<B = axum_core::body::Body> = http::Request<B>;

@@ -46,8 +46,9 @@
 //!   that re-registers when the agent forgot the service; discovery by
 //!   blocking health queries.
 //!
-//! The remote backends share their retry policy (exponential backoff with
-//! equal jitter, capped) and their watcher: a background task per watcher
+//! The remote backends share their retry policy (`kratos_net::Backoff`:
+//! exponential backoff with equal jitter, capped, as the retry middleware's)
+//! and their watcher: a background task per watcher
 //! publishes whole lists, and a list equal to the previous one is not
 //! reported again.
 #![forbid(unsafe_code)]
@@ -59,8 +60,6 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(any(feature = "etcd", feature = "consul"))]
-mod backoff;
 mod error;
 mod instance;
 #[cfg(any(feature = "etcd", feature = "consul"))]

@@ -22,8 +22,7 @@ const PROBE_RECHECK: Duration = Duration::from_millis(100);
 /// nodes alone.
 const MAX_REPICKS: usize = 4;
 
-/// A boxed error, as carried by [`DoneInfo`].
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use kratos_net::BoxError;
 
 /// A node as the balancers see it: the node and its live statistics.
 ///

@@ -17,8 +17,7 @@ use tower_service::Service;
 
 use crate::discovery::ClientOptions;
 
-/// A boxed error, as the clients' tower stacks return it.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use kratos_net::BoxError;
 
 /// The service both clients run a call through, and that client layers wrap:
 /// `http::Request`/`http::Response` with the body type the servers'

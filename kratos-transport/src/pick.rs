@@ -15,8 +15,7 @@ use tokio::time::Instant;
 use crate::discovery::node_not_found;
 use crate::replay::{ReplayBody, replayable};
 
-/// A boxed error, as transports fail.
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) use kratos_net::BoxError;
 
 /// The most nodes one call is sent to because their connections failed.
 const MAX_NODES_PER_CALL: usize = 3;

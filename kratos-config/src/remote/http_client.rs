@@ -1,13 +1,12 @@
-//! The small HTTP/1.1 client the remote sources share (hyper-util's pooled client).
+//! The small HTTP/1.1 client the remote sources share (the workspace's
+//! pooled client, `kratos_net::http`).
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
+use kratos_net::http as net;
 
 use crate::ConfigError;
 
@@ -22,17 +21,18 @@ pub(crate) struct Reply {
 
 #[derive(Debug, Clone)]
 pub(crate) struct HttpClient {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: net::Client<Full<Bytes>>,
 }
 
 impl HttpClient {
     pub(crate) fn new() -> Self {
         Self {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: net::client(&net::ClientOptions::new()),
         }
     }
 
-    /// Sends `req`, reading the whole reply within `timeout`; `origin` names
+    /// Sends `req`, reading the whole reply (at most
+    /// [`net::DEFAULT_BODY_LIMIT`] bytes) within `timeout`; `origin` names
     /// the service in errors.
     pub(crate) async fn send(
         &self,
@@ -41,29 +41,15 @@ impl HttpClient {
         timeout: Duration,
     ) -> Result<Reply, ConfigError> {
         let uri = req.uri().to_string();
-        let call = async {
-            let resp = self
-                .client
-                .request(req)
-                .await
-                .map_err(|err| ConfigError::source(origin, format!("{uri}: {err}")))?;
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            let body = resp
-                .into_body()
-                .collect()
-                .await
-                .map_err(|err| ConfigError::source(origin, format!("{uri}: {err}")))?
-                .to_bytes();
-            Ok(Reply {
-                status,
-                headers,
-                body,
-            })
-        };
-        tokio::time::timeout(timeout, call).await.map_err(|_| {
-            ConfigError::source(origin, format!("{uri}: no answer within {timeout:?}"))
-        })?
+        let resp = net::send(&self.client, req, timeout, net::DEFAULT_BODY_LIMIT)
+            .await
+            .map_err(|err| ConfigError::source(origin, format!("{uri}: {err}")))?;
+        let (parts, body) = resp.into_parts();
+        Ok(Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
     }
 
     /// `GET url`.

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use kratos_net::Backoff;
 use tower_layer::Layer;
 
 use super::{Policy, Retry, RetryBudget};
@@ -28,15 +29,14 @@ pub struct RetryLayer {
 }
 
 impl RetryLayer {
-    /// 3 attempts, backoff from 25 ms to 1 s with full jitter, retrying 502
+    /// 3 attempts, backoff from 25 ms to 1 s with equal jitter, retrying 502
     /// and 503 and failures of the wrapped service, for idempotent HTTP
     /// methods only, within [`RetryBudget::default`].
     pub fn new() -> Self {
         Self {
             policy: Policy {
                 attempts: 3,
-                base: Duration::from_millis(25),
-                max: Duration::from_secs(1),
+                backoff: Backoff::new(Duration::from_millis(25), Duration::from_secs(1)),
                 codes: Arc::from(vec![502, 503]),
                 idempotent: None,
                 budget: RetryBudget::default(),
@@ -50,10 +50,11 @@ impl RetryLayer {
         self
     }
 
-    /// The backoff: retry `n` waits a random time up to `min(max, base × 2ⁿ)`.
+    /// The backoff: retry `n` (from 0) waits a random time between half of
+    /// `min(max, base × 2ⁿ)` and all of it ("equal jitter"); `base` is at
+    /// least 1 ms and `max` at least `base`.
     pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
-        self.policy.base = base;
-        self.policy.max = max;
+        self.policy.backoff = Backoff::new(base, max);
         self
     }
 

@@ -1,5 +1,6 @@
 //! Retry (client side): failed calls are tried again, with exponential
-//! backoff and full jitter, only when they are safe to repeat, and only
+//! backoff and equal jitter (`kratos_net::Backoff`, the registry backends'
+//! policy), only when they are safe to repeat, and only
 //! within a [`RetryBudget`] so retries cannot multiply an outage.
 //!
 //! A call is retried when its response carries a retryable code (502 and 503
@@ -23,7 +24,6 @@ mod layer;
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use axum_core::body::Body;
 use bytes::Bytes;
@@ -32,6 +32,7 @@ use http::{Method, Request, Response};
 use http_body::Body as HttpBody;
 use http_body_util::BodyExt;
 use kratos_core::{Error, Kind};
+use kratos_net::Backoff;
 use tower::ServiceExt;
 use tower_service::Service;
 
@@ -47,8 +48,7 @@ pub use kratos_core::transport::Attempt;
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
     pub(crate) attempts: u32,
-    pub(crate) base: Duration,
-    pub(crate) max: Duration,
+    pub(crate) backoff: Backoff,
     pub(crate) codes: Arc<[u16]>,
     pub(crate) idempotent: Option<Matcher>,
     pub(crate) budget: RetryBudget,
@@ -76,14 +76,6 @@ impl Policy {
                     | Method::PUT
                     | Method::DELETE
             )
-    }
-
-    fn backoff(&self, retry: u32) -> Duration {
-        let cap = self
-            .base
-            .saturating_mul(1u32 << retry.min(20))
-            .min(self.max);
-        cap.mul_f64(rand::random::<f64>())
     }
 }
 
@@ -154,7 +146,7 @@ where
                 if !retryable || attempt.number() >= policy.attempts || !policy.budget.withdraw() {
                     return out;
                 }
-                tokio::time::sleep(policy.backoff(attempt.number() - 1)).await;
+                tokio::time::sleep(policy.backoff.delay(attempt.number() - 1)).await;
                 attempt = attempt.next();
             }
         })

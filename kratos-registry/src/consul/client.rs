@@ -1,15 +1,13 @@
 //! A small client for the few Consul HTTP API endpoints the registry uses,
-//! over hyper-util's pooled client.
+//! over the workspace's pooled HTTP client (`kratos_net::http`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client as HttpClient;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
+use kratos_net::http as net;
 use serde::Deserialize;
 
 use crate::RegistryError;
@@ -73,7 +71,7 @@ pub(crate) struct Client {
     token: Option<String>,
     datacenter: Option<String>,
     request_timeout: Duration,
-    http: HttpClient<HttpConnector, Full<Bytes>>,
+    http: net::Client<Full<Bytes>>,
 }
 
 impl Client {
@@ -89,15 +87,12 @@ impl Client {
         } else {
             format!("http://{address}")
         };
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(request_timeout));
-        connector.set_nodelay(true);
         Self {
             base,
             token,
             datacenter,
             request_timeout,
-            http: HttpClient::builder(TokioExecutor::new()).build(connector),
+            http: net::client(&net::ClientOptions::new().connect_timeout(request_timeout)),
         }
     }
 
@@ -121,7 +116,8 @@ impl Client {
         url
     }
 
-    /// Sends a request and reads the whole answer within `timeout`.
+    /// Sends a request and reads the whole answer (at most
+    /// [`net::DEFAULT_BODY_LIMIT`] bytes) within `timeout`.
     async fn send(
         &self,
         method: Method,
@@ -141,35 +137,36 @@ impl Client {
             .map_err(|e| {
                 RegistryError::other(format!("bad Consul request {url}")).with_source(e)
             })?;
-        let exchange = async {
-            let resp = self.http.request(req).await.map_err(|e| {
-                RegistryError::unavailable(format!(
-                    "Consul agent at {} unreachable ({method} {url}); is the agent running?",
-                    self.base
-                ))
-                .with_source(e)
-            })?;
-            let (parts, body) = resp.into_parts();
-            let bytes = body
-                .collect()
-                .await
-                .map_err(|e| {
+        let resp = net::send(&self.http, req, timeout, net::DEFAULT_BODY_LIMIT)
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    RegistryError::timeout(format!(
+                        "the Consul agent at {} did not answer {method} {url} within {timeout:?}",
+                        self.base
+                    ))
+                } else if e.is_too_large() {
+                    RegistryError::other(format!(
+                        "the Consul agent at {} answered {method} {url} with a body too large to read",
+                        self.base
+                    ))
+                    .with_source(e)
+                } else if e.is_body() {
                     RegistryError::unavailable(format!(
                         "reading the answer of the Consul agent at {} failed",
                         self.base
                     ))
                     .with_source(e)
-                })?
-                .to_bytes();
-            Ok((parts.status, parts.headers, bytes))
-        };
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(RegistryError::timeout(format!(
-                "the Consul agent at {} did not answer {method} {url} within {timeout:?}",
-                self.base
-            ))),
-        }
+                } else {
+                    RegistryError::unavailable(format!(
+                        "Consul agent at {} unreachable ({method} {url}); is the agent running?",
+                        self.base
+                    ))
+                    .with_source(e)
+                }
+            })?;
+        let (parts, body) = resp.into_parts();
+        Ok((parts.status, parts.headers, body))
     }
 
     fn failed(&self, what: &str, status: StatusCode, body: &[u8]) -> RegistryError {

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use kratos_net::Backoff;
 
 use super::ConsulRegistry;
 use super::client::{Client, HealthEntry};
-use crate::backoff::Backoff;
 use crate::list::{ListWatcher, Publisher};
 use crate::{Discovery, RegistryError, ServiceInstance, Watcher};
 

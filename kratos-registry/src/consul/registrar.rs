@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use kratos_net::Backoff;
 use serde_json::{Value, json};
 
 use super::client::{CheckUpdate, Client};
 use super::{ConsulRegistry, go_duration};
-use crate::backoff::Backoff;
 use crate::{Registrar, RegistryError, ServiceInstance};
 
 /// Host and port of an endpoint URL such as `grpc://10.0.0.1:9000`.

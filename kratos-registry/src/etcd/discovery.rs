@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use etcd_client::{EventType, GetOptions, KeyValue, WatchOptions, WatchStream};
+use kratos_net::Backoff;
 use tokio::time::Instant;
 
 use super::EtcdRegistry;
 use super::connector::{Connector, Endpoint};
-use crate::backoff::Backoff;
 use crate::list::{ListWatcher, Publisher};
 use crate::{Discovery, RegistryError, ServiceInstance, Watcher};
 

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use etcd_client::PutOptions;
+use kratos_net::Backoff;
 use tokio::task::JoinHandle;
 
 use super::EtcdRegistry;
 use super::connector::Connector;
-use crate::backoff::Backoff;
 use crate::{Registrar, RegistryError, ServiceInstance};
 
 /// One registered instance: its keep-alive task and current lease.

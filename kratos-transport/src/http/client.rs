@@ -8,9 +8,6 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use kratos_core::{Error, Kind};
 use kratos_selector::{Done, DoneInfo, Node, Selector};
 use serde::Serialize;
@@ -97,10 +94,9 @@ impl ClientBuilder<HttpClient> {
             options, layers, ..
         } = self;
         let (selector, resolver) = options.resolve("http", |_| {}).await?;
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(options.timeout));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = kratos_net::http::client(
+            &kratos_net::http::ClientOptions::new().connect_timeout(options.timeout),
+        );
         let target: Arc<str> = options.endpoint.into();
         let pick = PickService {
             picker: Arc::new(Picker {
@@ -240,7 +236,7 @@ impl Service<http::Request<Body>> for PickService {
 /// Sends HTTP/1.1 requests through a pooled hyper client, reading each
 /// response whole.
 struct HttpTransport {
-    client: Client<HttpConnector, ReplayBody<Body>>,
+    client: kratos_net::http::Client<ReplayBody<Body>>,
 }
 
 impl Transport for HttpTransport {
