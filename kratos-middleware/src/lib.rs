@@ -106,6 +106,7 @@ mod window;
 pub mod auth;
 pub mod circuitbreaker;
 pub mod context;
+pub mod future;
 pub mod logging;
 pub mod metadata;
 #[cfg(feature = "metrics")]

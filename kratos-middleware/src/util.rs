@@ -36,31 +36,3 @@ pub(crate) fn reject<B: FromBody>(kind: Kind, err: &Error) -> Response<B> {
 /// The error a response carries: its typed outcome, never its body (see
 /// [`kratos_core::transport::response_error`]).
 pub(crate) use kratos_core::transport::response_error;
-
-pin_project_lite::pin_project! {
-    /// The inner call's future, or a rejection made up front.
-    #[project = RejectOrProj]
-    pub(crate) enum RejectOr<F, B> {
-        Inner { #[pin] fut: F },
-        Rejected { res: Option<Response<B>> },
-    }
-}
-
-impl<F, B, E> std::future::Future for RejectOr<F, B>
-where
-    F: std::future::Future<Output = Result<Response<B>, E>>,
-{
-    type Output = Result<Response<B>, E>;
-
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        match self.project() {
-            RejectOrProj::Inner { fut } => fut.poll(cx),
-            RejectOrProj::Rejected { res } => {
-                std::task::Poll::Ready(Ok(res.take().expect("polled after completion")))
-            }
-        }
-    }
-}

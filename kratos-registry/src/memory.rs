@@ -33,7 +33,10 @@ impl MemoryRegistry {
     }
 
     fn sender(&self, name: &str) -> watch::Sender<List> {
-        let mut services = self.services.lock().expect("registry lock poisoned");
+        let mut services = self
+            .services
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         services
             .entry(name.to_owned())
             .or_insert_with(|| watch::channel(List::default()).0)

@@ -1,5 +1,6 @@
 //! The accept loop both servers share: bind, serve connections, drain on stop.
 
+use kratos_core::sync::LockExt;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -83,14 +84,9 @@ impl Listener {
     where
         S: HttpService,
     {
-        let router = self
-            .router
-            .lock()
-            .expect("router lock poisoned")
-            .take()
-            .ok_or_else(|| {
-                Error::internal_server("SERVER_STARTED", "the server was already started")
-            })?;
+        let router = self.router.lock_unpoisoned().take().ok_or_else(|| {
+            Error::internal_server("SERVER_STARTED", "the server was already started")
+        })?;
         let listener = TcpListener::bind(self.address).await.map_err(|err| {
             Error::internal_server(
                 "BIND_FAILED",
@@ -123,15 +119,13 @@ impl Listener {
         };
         let tokens = Tokens::default();
         let accept = tokio::spawn(accept_loop(listener, service, builder, tokens.clone()));
-        *self.running.lock().expect("running lock poisoned") = Some(Running { tokens, accept });
+        *self.running.lock_unpoisoned() = Some(Running { tokens, accept });
         Ok(())
     }
 
     /// Stops accepting, drains connections until `deadline`, then aborts them.
     pub(crate) async fn stop(&self, deadline: Instant) -> Result<(), Error> {
-        let Some(Running { tokens, accept }) =
-            self.running.lock().expect("running lock poisoned").take()
-        else {
+        let Some(Running { tokens, accept }) = self.running.lock_unpoisoned().take() else {
             return Ok(());
         };
         tokens.shutdown.cancel();

@@ -5,6 +5,7 @@ mod hooks;
 mod info;
 mod signal;
 
+use crate::sync::LockExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -147,7 +148,7 @@ impl App {
         let (started, on_start) = oneshot::channel();
         let started = std::sync::Mutex::new(Some(started));
         self.hooks.after_start.push(move |_| {
-            if let Some(started) = started.lock().ok().and_then(|mut s| s.take()) {
+            if let Some(started) = started.lock_unpoisoned().take() {
                 let _ = started.send(());
             }
             std::future::ready(Ok(()))

@@ -13,9 +13,8 @@
 mod layer;
 mod sre;
 
+use kratos_core::sync::RwLockExt;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 
@@ -27,6 +26,7 @@ pub use layer::CircuitBreakerLayer;
 pub use sre::{Sre, SreConfig};
 
 use crate::body::FromBody;
+use crate::future::{RejectOr, Settle};
 use crate::util::{kind_of, operation_of, reject, response_error};
 
 /// The reason of a call the breaker rejected (Go Kratos's).
@@ -47,10 +47,10 @@ pub const OTHER: &str = "other";
 
 impl Breakers {
     fn get(&self, operation: &str) -> Arc<Sre> {
-        if let Some(b) = self.map.read().expect("breakers").get(operation) {
+        if let Some(b) = self.map.read_unpoisoned().get(operation) {
             return b.clone();
         }
-        let mut map = self.map.write().expect("breakers");
+        let mut map = self.map.write_unpoisoned();
         let key = if map.len() >= MAX_OPERATIONS && !map.contains_key(operation) {
             OTHER
         } else {
@@ -63,7 +63,7 @@ impl Breakers {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.map.read().expect("breakers").len()
+        self.map.read_unpoisoned().len()
     }
 }
 
@@ -116,20 +116,15 @@ where
         let breaker = self.breakers.get(operation_of(&req));
         if !breaker.allow() {
             breaker.mark_failed();
-            return ResponseFuture::Open {
-                res: Some(reject(
-                    kind_of(&req),
-                    &Error::service_unavailable(
-                        REASON,
-                        "request failed due to circuit breaker triggered",
-                    ),
-                )),
-            };
+            return RejectOr::rejected(reject(
+                kind_of(&req),
+                &Error::service_unavailable(
+                    REASON,
+                    "request failed due to circuit breaker triggered",
+                ),
+            ));
         }
-        ResponseFuture::Closed {
-            fut: self.inner.call(req),
-            breaker,
-        }
+        RejectOr::called(self.inner.call(req), Mark(breaker))
     }
 }
 
@@ -137,46 +132,24 @@ fn is_failure(code: u16) -> bool {
     matches!(code, 500 | 503 | 504)
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`CircuitBreaker`].
-    #[project = Proj]
-    #[allow(missing_docs)]
-    pub enum ResponseFuture<F, B> {
-        /// The call went out.
-        Closed { #[pin] fut: F, breaker: Arc<Sre> },
-        /// The breaker rejected it.
-        Open { res: Option<Response<B>> },
-    }
-}
+/// The future of [`CircuitBreaker`]: the call, whose outcome marks its
+/// breaker, or the breaker's rejection.
+pub type ResponseFuture<F, B> = RejectOr<F, B, Mark>;
 
-impl<F, B, E> Future for ResponseFuture<F, B>
-where
-    F: Future<Output = Result<Response<B>, E>>,
-{
-    type Output = Result<Response<B>, E>;
+/// Marks a breaker with the outcome of the call it let through.
+#[derive(Debug)]
+pub struct Mark(Arc<Sre>);
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            Proj::Closed { fut, breaker } => {
-                let out = std::task::ready!(fut.poll(cx));
-                let failed = match &out {
-                    Ok(res) => response_error(res).is_some_and(|e| is_failure(e.code())),
-                    Err(_) => true,
-                };
-                if failed {
-                    breaker.mark_failed();
-                } else {
-                    breaker.mark_success();
-                }
-                Poll::Ready(out)
-            }
-            Proj::Open { res } => Poll::Ready(Ok(res.take().expect("polled after completion"))),
+impl Settle for Mark {
+    fn settle<B, E>(self, out: &Result<Response<B>, E>) {
+        let failed = match out {
+            Ok(res) => response_error(res).is_some_and(|e| is_failure(e.code())),
+            Err(_) => true,
+        };
+        if failed {
+            self.0.mark_failed();
+        } else {
+            self.0.mark_success();
         }
-    }
-}
-
-impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("circuitbreaker::ResponseFuture")
     }
 }

@@ -9,8 +9,6 @@ mod bbr;
 mod layer;
 mod token_bucket;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
@@ -22,6 +20,7 @@ pub use layer::RateLimitLayer;
 pub use token_bucket::TokenBucket;
 
 use crate::body::FromBody;
+use crate::future::{RejectOr, Settle};
 use crate::util::{kind_of, reject};
 
 /// The reason of a rate-limited call's error (Go Kratos's).
@@ -75,55 +74,25 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         match self.limiter.acquire() {
-            Some(permit) => ResponseFuture::Admitted {
-                fut: self.inner.call(req),
-                permit: Some(permit),
-            },
-            None => ResponseFuture::Limited {
-                res: Some(reject(
-                    kind_of(&req),
-                    &Error::too_many_requests(
-                        REASON,
-                        "service unavailable due to rate limit exceeded",
-                    ),
-                )),
-            },
+            Some(permit) => RejectOr::called(self.inner.call(req), Release(permit)),
+            None => RejectOr::rejected(reject(
+                kind_of(&req),
+                &Error::too_many_requests(REASON, "service unavailable due to rate limit exceeded"),
+            )),
         }
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`RateLimit`].
-    #[project = Proj]
-    #[allow(missing_docs)]
-    pub enum ResponseFuture<F, P, B> {
-        /// Admitted: the call runs with its permit.
-        Admitted { #[pin] fut: F, permit: Option<P> },
-        /// Rejected.
-        Limited { res: Option<Response<B>> },
-    }
-}
+/// The future of [`RateLimit`]: the admitted call, holding its permit until
+/// it ends, or the limiter's rejection.
+pub type ResponseFuture<F, P, B> = RejectOr<F, B, Release<P>>;
 
-impl<F, P, B, E> Future for ResponseFuture<F, P, B>
-where
-    F: Future<Output = Result<Response<B>, E>>,
-{
-    type Output = Result<Response<B>, E>;
+/// Holds a limiter's permit until the call it admitted ends.
+#[derive(Debug)]
+pub struct Release<P>(P);
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            Proj::Admitted { fut, permit } => {
-                let out = std::task::ready!(fut.poll(cx));
-                drop(permit.take());
-                Poll::Ready(out)
-            }
-            Proj::Limited { res } => Poll::Ready(Ok(res.take().expect("polled after completion"))),
-        }
-    }
-}
-
-impl<F, P, B> std::fmt::Debug for ResponseFuture<F, P, B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ratelimit::ResponseFuture")
+impl<P> Settle for Release<P> {
+    fn settle<B, E>(self, _out: &Result<Response<B>, E>) {
+        drop(self.0);
     }
 }

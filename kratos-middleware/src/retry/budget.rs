@@ -1,6 +1,7 @@
 //! A retry budget: retries may add at most a fraction of the traffic, so
 //! retries cannot multiply an outage. Knows nothing of HTTP.
 
+use kratos_core::sync::LockExt;
 use std::sync::{Arc, Mutex};
 
 /// Every request deposits `ratio` of a token (up to `reserve` tokens); every
@@ -39,13 +40,13 @@ impl RetryBudget {
 
     /// Records a request.
     pub fn deposit(&self) {
-        let mut t = self.tokens.lock().expect("retry budget");
+        let mut t = self.tokens.lock_unpoisoned();
         *t = (*t + self.ratio).min(self.reserve.max(1.0));
     }
 
     /// Takes a token for one retry, if the budget has one.
     pub fn withdraw(&self) -> bool {
-        let mut t = self.tokens.lock().expect("retry budget");
+        let mut t = self.tokens.lock_unpoisoned();
         // A small epsilon absorbs the rounding of repeated deposits.
         if *t >= 1.0 - 1e-9 {
             *t = (*t - 1.0).max(0.0);

@@ -36,7 +36,8 @@ pub use jsonwebtoken::{Algorithm, EncodingKey, Header};
 pub use layer::{JwtClientLayer, JwtLayer};
 
 use crate::body::FromBody;
-use crate::util::{RejectOr, kind_of, reject};
+use crate::future::RejectOr;
+use crate::util::{kind_of, reject};
 
 /// The reason of every authentication failure (Go Kratos's).
 pub const REASON: &str = "UNAUTHORIZED";
@@ -118,45 +119,18 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let inner = match authenticate::<_, C>(&req, &self.key, &self.validation) {
+        match authenticate::<_, C>(&req, &self.key, &self.validation) {
             Ok(claims) => {
                 req.extensions_mut().insert(claims);
-                RejectOr::Inner {
-                    fut: self.inner.call(req),
-                }
+                RejectOr::called(self.inner.call(req), ())
             }
-            Err(err) => RejectOr::Rejected {
-                res: Some(reject(kind_of(&req), &err)),
-            },
-        };
-        ResponseFuture { inner }
+            Err(err) => RejectOr::rejected(reject(kind_of(&req), &err)),
+        }
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`Jwt`] and [`JwtClient`].
-    pub struct ResponseFuture<F, B> {
-        #[pin]
-        inner: RejectOr<F, B>,
-    }
-}
-
-impl<F, B, E> std::future::Future for ResponseFuture<F, B>
-where
-    F: std::future::Future<Output = Result<Response<B>, E>>,
-{
-    type Output = Result<Response<B>, E>;
-
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
-    }
-}
-
-impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("jwt::ResponseFuture")
-    }
-}
+/// The future of [`Jwt`] and [`JwtClient`]: the call, or the 401.
+pub type ResponseFuture<F, B> = RejectOr<F, B>;
 
 /// The client service of a [`JwtClientLayer`].
 #[derive(Clone)]
@@ -191,17 +165,12 @@ where
             HeaderValue::try_from(format!("Bearer {t}"))
                 .map_err(|_| unauthorized("Can not sign token"))
         });
-        let inner = match header {
+        match header {
             Ok(value) => {
                 req.headers_mut().insert(header::AUTHORIZATION, value);
-                RejectOr::Inner {
-                    fut: self.inner.call(req),
-                }
+                RejectOr::called(self.inner.call(req), ())
             }
-            Err(err) => RejectOr::Rejected {
-                res: Some(reject(kind_of(&req), &err)),
-            },
-        };
-        ResponseFuture { inner }
+            Err(err) => RejectOr::rejected(reject(kind_of(&req), &err)),
+        }
     }
 }
