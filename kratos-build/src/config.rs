@@ -32,6 +32,7 @@ pub const SHIPPED_PROTOS: &[(&str, &str)] = &[
 /// omitted, unknown fields ignored; the generated code calls
 /// `::kratos_transport::http::codegen`.
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct Builder {
     pub(crate) out_dir: Option<PathBuf>,
     pub(crate) emit_zero_values: bool,

@@ -55,6 +55,7 @@ pub struct Config(Arc<Inner>);
 
 /// Builds a [`Config`] from its sources.
 #[derive(Debug, Default)]
+#[must_use]
 pub struct ConfigBuilder {
     sources: Vec<Arc<dyn Source>>,
 }

@@ -78,6 +78,7 @@ impl<ReqBody, ResBody> fmt::Debug for Next<ReqBody, ResBody> {
 }
 
 /// A [`Middleware`] as a tower [`Layer`]; see [`layer`] and [`from_fn`].
+#[must_use]
 pub struct MiddlewareLayer<M> {
     middleware: Arc<M>,
 }

@@ -587,6 +587,7 @@ impl fmt::Debug for Selector {
 
 /// Configures a [`Selector`]: its balancer and the filters every call applies.
 #[derive(Debug, Default)]
+#[must_use]
 pub struct SelectorBuilder {
     balancer: Option<Box<dyn Balancer>>,
     filters: NodeFilters,

@@ -32,6 +32,7 @@ pub(crate) type LayerFn = Arc<dyn Fn(ClientService) -> ClientService + Send + Sy
 /// (`C` = [`GrpcChannel`](crate::grpc::GrpcChannel)) or
 /// [`HttpClientBuilder`](crate::http::HttpClientBuilder) (`C` =
 /// [`HttpClient`](crate::http::HttpClient)). The transport adds `connect`.
+#[must_use]
 pub struct ClientBuilder<C> {
     pub(crate) options: ClientOptions,
     pub(crate) layers: Vec<LayerFn>,

@@ -16,6 +16,7 @@ use super::{Breakers, CircuitBreaker, SreConfig};
 /// # let _ = (default, eager);
 /// ```
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct CircuitBreakerLayer {
     breakers: Breakers,
 }

@@ -12,6 +12,7 @@ use super::Logging;
 /// # let _ = (server, client);
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[must_use]
 pub struct LoggingLayer {
     component: &'static str,
 }

@@ -19,6 +19,7 @@ use super::{Instruments, Metrics, Names};
 /// Every service the layer builds shares its registered handles: register
 /// the layer once per server (or client) and clone it.
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct MetricsLayer {
     instruments: Arc<Instruments>,
 }

@@ -24,6 +24,7 @@ use crate::Matcher;
 /// # let _ = retry;
 /// ```
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct RetryLayer {
     policy: Policy,
 }

@@ -12,6 +12,7 @@ use super::{Side, Tracing};
 /// # let _ = (server, client);
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[must_use]
 pub struct TracingLayer {
     side: Side,
 }

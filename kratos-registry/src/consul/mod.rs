@@ -145,6 +145,7 @@ impl ConsulRegistry {
 }
 
 /// Options of a [`ConsulRegistry`]; see [`ConsulRegistry::builder`].
+#[must_use]
 pub struct ConsulRegistryBuilder {
     address: String,
     token: Option<String>,

@@ -208,6 +208,7 @@ impl EtcdRegistry {
 }
 
 /// Options of an [`EtcdRegistry`]; see [`EtcdRegistry::builder`].
+#[must_use]
 pub struct EtcdRegistryBuilder {
     endpoints: Vec<String>,
     namespace: String,

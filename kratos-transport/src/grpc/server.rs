@@ -50,6 +50,7 @@ pub struct GrpcServer {
 /// Builds a [`GrpcServer`]: address, services, then layers (a layer wraps the
 /// services added before it).
 #[derive(Debug)]
+#[must_use]
 pub struct GrpcServerBuilder {
     address: SocketAddr,
     endpoint: Option<String>,

@@ -51,6 +51,7 @@ pub struct HttpServer {
 /// Builds an [`HttpServer`]: address, routes, then layers (as in axum, a layer
 /// wraps the routes added before it).
 #[derive(Debug)]
+#[must_use]
 pub struct HttpServerBuilder {
     address: SocketAddr,
     endpoint: Option<String>,

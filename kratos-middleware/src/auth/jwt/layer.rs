@@ -11,6 +11,7 @@ use super::{Jwt, JwtClient, REASON, TokenSource};
 
 /// Validates bearer tokens into claims of type `C`; see the [module
 /// docs](crate::auth::jwt).
+#[must_use]
 pub struct JwtLayer<C> {
     key: Arc<DecodingKey>,
     validation: Arc<Validation>,
@@ -91,6 +92,7 @@ impl<S, C> Layer<S> for JwtLayer<C> {
 /// claims signed per call (Go Kratos's client signs per call, so `exp` can
 /// move with time).
 #[derive(Clone)]
+#[must_use]
 pub struct JwtClientLayer {
     token: TokenSource,
 }
