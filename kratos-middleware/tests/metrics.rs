@@ -199,7 +199,9 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
         .layer(MetricsLayer::server())
         .service_fn(|_req: http::Request<axum::body::Body>| async {
             let res = Error::unauthorized("TOKEN_EXPIRED", "expired").into_response();
-            Ok::<_, std::convert::Infallible>(res.map(|_| axum::body::Body::new(PanicBody)))
+            Ok::<_, std::convert::Infallible>(
+                res.map(|_| axum::body::Body::new(kratos_testing::PanicBody)),
+            )
         });
     let mut req = http::Request::new(axum::body::Body::empty());
     req.extensions_mut().insert(kratos_core::TransportInfo::new(
@@ -220,19 +222,4 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
     );
 
     app.stop().await.expect("a clean stop");
-}
-
-/// A response body that must never be read.
-struct PanicBody;
-
-impl http_body::Body for PanicBody {
-    type Data = bytes::Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        panic!("a middleware read the body of an error response")
-    }
 }

@@ -3,14 +3,12 @@
 //! backtrace); a panic inside a recovered call becomes 500 and is logged with
 //! its stack. One test in its own binary: the panic hook is process-wide.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use axum::body::Body;
 use http::{Request, Response};
 use kratos_middleware::recovery::RecoveryLayer;
 use tower::{Layer, ServiceExt, service_fn};
-use tracing_subscriber::fmt::MakeWriter;
 
 /// The panic messages the application's own hook saw.
 static SEEN_BY_USER_HOOK: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -35,26 +33,6 @@ fn seen() -> Vec<String> {
         .clone()
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn panics_outside_calls_reach_the_users_hook_and_inside_are_recovered() {
     std::panic::set_hook(Box::new(user_hook));
@@ -68,7 +46,7 @@ async fn panics_outside_calls_reach_the_users_hook_and_inside_are_recovered() {
 
     // Inside a call: recovered as 500, logged with its stack, and not
     // reported as an unhandled panic.
-    let captured = Captured::default();
+    let captured = kratos_testing::CapturedLogs::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
         .with_ansi(false)
@@ -87,7 +65,7 @@ async fn panics_outside_calls_reach_the_users_hook_and_inside_are_recovered() {
         .await
         .unwrap();
     assert_eq!(res.status(), 500);
-    let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logged = captured.text();
     assert!(logged.contains("panic recovered"), "{logged}");
     assert!(logged.contains("inside a call"), "{logged}");
     let stack = logged.split("stack=").nth(1).expect("a stack field");

@@ -32,6 +32,8 @@
 //! - [`TestCa`]: a throwaway CA and server certificates for `127.0.0.1`, made
 //!   with the `openssl` CLI (package `openssl`) when a test needs TLS.
 //! - [`ConsulAgent`]: the stand-in agent; see its docs for the endpoints it serves.
+//! - [`CapturedLogs`]: a `tracing` writer keeping log lines for a test to read.
+//! - [`PanicBody`]: a body that panics if read, to prove nothing reads it.
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -40,10 +42,14 @@
     rust_2018_idioms
 )]
 
+mod body;
 mod consul;
 mod etcd;
+mod logs;
 mod tls;
 
+pub use body::PanicBody;
 pub use consul::{ConsulAgent, ConsulAgentBuilder};
 pub use etcd::{EtcdCluster, EtcdServer};
+pub use logs::CapturedLogs;
 pub use tls::TestCa;

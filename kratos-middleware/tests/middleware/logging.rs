@@ -1,48 +1,19 @@
 //! logging: one structured event per call, error level on errors.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::response::IntoResponse;
 use kratos_middleware::logging::LoggingLayer;
-use tracing_subscriber::fmt::MakeWriter;
+use kratos_testing::{CapturedLogs, PanicBody};
 
 use crate::common::*;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<String> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .filter(|l| l.contains("kratos::middleware::logging"))
-            .map(str::to_owned)
-            .collect()
-    }
+/// The logging middleware's lines.
+fn log_lines(logs: &CapturedLogs) -> Vec<String> {
+    logs.lines_of("kratos::middleware::logging")
 }
 
 #[tokio::test]
 async fn one_event_per_call_with_kind_operation_code_and_reason() {
-    let captured = Captured::default();
+    let captured = CapturedLogs::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
         .with_ansi(false)
@@ -69,7 +40,7 @@ async fn one_event_per_call_with_kind_operation_code_and_reason() {
     say_hello(&mut logged, "fail").await.unwrap_err();
     s.stop().await;
 
-    let lines = captured.lines();
+    let lines = log_lines(&captured);
     assert_eq!(lines.len(), 6, "{lines:#?}");
     let client: Vec<_> = lines
         .iter()
@@ -134,24 +105,9 @@ async fn one_event_per_call_with_kind_operation_code_and_reason() {
     }
 }
 
-/// A response body that must never be read.
-struct PanicBody;
-
-impl http_body::Body for PanicBody {
-    type Data = bytes::Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        panic!("a middleware read the body of an error response")
-    }
-}
-
 #[tokio::test]
 async fn the_reason_comes_from_the_typed_outcome_not_the_body() {
-    let captured = Captured::default();
+    let captured = CapturedLogs::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
         .with_ansi(false)
@@ -167,7 +123,7 @@ async fn the_reason_comes_from_the_typed_outcome_not_the_body() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let lines = captured.lines();
+    let lines = log_lines(&captured);
     assert_eq!(lines.len(), 1, "{lines:#?}");
     for part in ["ERROR", "code=403", "reason=\"NOT_YOURS\"", "forbidden"] {
         assert!(lines[0].contains(part), "{part} not in {}", lines[0]);
