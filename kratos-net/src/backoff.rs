@@ -23,7 +23,7 @@ use std::time::Duration;
 /// assert!(backoff.delay(10) >= Duration::from_millis(500)); // capped at 1 s
 /// backoff.reset(); // after a success
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backoff {
     base: Duration,
     max: Duration,

@@ -20,6 +20,7 @@
 //! every candidate is ejected or stalled, the selector picks among them
 //! anyway, so ejection alone never fails a call.
 
+use kratos_net::Backoff;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -41,10 +42,10 @@ use tokio::time::Instant;
 ///     .build();
 /// # let _ = selector;
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HealthPolicy {
-    base_ejection: Duration,
-    max_ejection: Duration,
+    /// The ejection times: the workspace's one backoff, without its jitter.
+    ejection: Backoff,
     stall_floor: Duration,
     stall_factor: u32,
 }
@@ -60,8 +61,7 @@ impl HealthPolicy {
     /// average time to first response, at least 10 ms.
     pub fn new() -> Self {
         Self {
-            base_ejection: Duration::from_secs(1),
-            max_ejection: Duration::from_secs(30),
+            ejection: Backoff::new(Duration::from_secs(1), Duration::from_secs(30)),
             stall_floor: Duration::from_millis(10),
             stall_factor: 8,
         }
@@ -70,8 +70,7 @@ impl HealthPolicy {
     /// The first ejection lasts `base`; each consecutive one twice as long,
     /// up to `max`.
     pub fn ejection(mut self, base: Duration, max: Duration) -> Self {
-        self.base_ejection = base;
-        self.max_ejection = max.max(base);
+        self.ejection = Backoff::new(base, max);
         self
     }
 
@@ -85,9 +84,7 @@ impl HealthPolicy {
     }
 
     fn ejection_time(&self, consecutive: u32) -> Duration {
-        self.base_ejection
-            .saturating_mul(1u32 << consecutive.min(16))
-            .min(self.max_ejection)
+        self.ejection.ceiling(consecutive)
     }
 }
 
