@@ -160,10 +160,12 @@
 
 mod config;
 mod errors_gen;
+mod grpc_gen;
 mod http_rule;
 mod model;
 mod openapi;
 mod router_gen;
+mod tokens;
 
 pub use config::{Builder, SHIPPED_PROTOS};
 

@@ -13,7 +13,7 @@ use crate::model::{FieldModel, Package, Service, snake_ident, tonic_snake, type_
 pub(crate) fn generate(builder: &Builder, package: &Package) -> String {
     let mut out = String::new();
     for service in &package.services {
-        if service.methods.is_empty() {
+        if service.unary_methods().next().is_none() {
             continue;
         }
         service_module(builder, package, service, &mut out);

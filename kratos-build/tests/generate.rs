@@ -31,6 +31,12 @@ fn generates_messages_json_grpc_http_errors_and_openapi() {
         "pub fn new(base_url: impl Into<String>) -> Self",
         "pub static GET_ORDER_1:",
         "\"/api/v1/users/{user_id}/orders/{id}\"",
+        // The gRPC server with validation.
+        "pub mod order_service_grpc",
+        "pub struct Validated<T>(pub ::std::sync::Arc<T>);",
+        "> super::order_service_server::OrderService for Validated<T> {",
+        "pub fn server<T: super::order_service_server::OrderService>(",
+        ".accept_compressed(rt::tonic::codec::CompressionEncoding::Gzip)",
         "pub fn is_order_not_found(",
         "pub const OPENAPI_JSON: &str",
     ] {

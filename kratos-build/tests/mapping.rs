@@ -79,6 +79,32 @@ fn body_field_response_body_default_binding_and_streaming() {
 }
 
 #[test]
+fn grpc_module_checks_unary_and_server_streaming_requests() {
+    let code = generate(LIBRARY, kratos_build::configure()).unwrap();
+    let grpc = &code[code
+        .find("pub mod library_grpc {")
+        .expect("the gRPC module")..];
+    assert!(grpc.starts_with("pub mod library_grpc {\n    #[allow(unused_imports)]\n    use ::kratos_transport::http::codegen as rt;"));
+    assert!(grpc.contains("const _: () = rt::require_contract(1);"));
+    // The streaming method is in the gRPC module (with its stream type),
+    // and checked like the unary ones.
+    assert!(grpc.contains("type WatchStream = T::WatchStream;"));
+    let checks = grpc
+        .matches("(&rt::validation::Probe(request.get_ref()))")
+        .count();
+    assert_eq!(checks, 4, "GetBook, UpdateBook, Ping and Watch are checked");
+    // No gRPC module without the tonic server.
+    let no_server = generate(
+        LIBRARY,
+        kratos_build::configure()
+            .build_server(false)
+            .build_http_server(false),
+    )
+    .unwrap();
+    assert!(!no_server.contains("pub mod library_grpc"));
+}
+
+#[test]
 fn json_switches() {
     let default = generate(LIBRARY, kratos_build::configure()).unwrap();
     assert!(default.contains("if self.pages != 0 {"));
