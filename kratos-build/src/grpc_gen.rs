@@ -99,7 +99,10 @@ fn service_module(builder: &Builder, service: &Service) -> TokenStream {
 
             #validated_doc
             #[derive(Debug)]
-            pub struct Validated<T>(pub ::std::sync::Arc<T>);
+            pub struct Validated<T>(
+                /// The implementation called once a request passed.
+                pub ::std::sync::Arc<T>,
+            );
 
             #[rt::tonic::async_trait]
             impl<T: #trait_path> #trait_path for Validated<T> {

@@ -33,7 +33,7 @@ fn generates_messages_json_grpc_http_errors_and_openapi() {
         "\"/api/v1/users/{user_id}/orders/{id}\"",
         // The gRPC server with validation.
         "pub mod order_service_grpc",
-        "pub struct Validated<T>(pub ::std::sync::Arc<T>);",
+        "pub struct Validated<T>(\n        /// The implementation called once a request passed.\n        pub ::std::sync::Arc<T>,\n    );",
         "> super::order_service_server::OrderService for Validated<T> {",
         "pub fn server<T: super::order_service_server::OrderService>(",
         ".accept_compressed(rt::tonic::codec::CompressionEncoding::Gzip)",
