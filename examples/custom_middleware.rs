@@ -29,7 +29,8 @@ use kratos::http::{HttpClient, HttpServer};
 use kratos::middleware::{Middleware, Next, Request, Response, layer};
 use kratos::{App, Error, TransportInfo};
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
-use kratos_examples_api::helloworld::v1::greeter_server::{Greeter, GreeterServer};
+use kratos_examples_api::helloworld::v1::greeter_grpc;
+use kratos_examples_api::helloworld::v1::greeter_server::Greeter;
 use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest};
 
 // ---- the middleware: everything a user writes ----
@@ -117,7 +118,7 @@ async fn main() -> Result<(), Error> {
         .build();
     let grpc = GrpcServer::builder()
         .address((host, grpc_port))
-        .add_service(GreeterServer::new(Hello))
+        .add_service(greeter_grpc::server(Arc::new(Hello)))
         .layer(api_key)
         .layer(audit("server"))
         .build();

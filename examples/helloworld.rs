@@ -11,13 +11,15 @@
 //! `0.0.0.0:9000`; port 0 picks a free port). Stops on Ctrl-C / SIGTERM.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use kratos::grpc::GrpcServer;
 use kratos::http::{HttpServer, Json};
 use kratos::{App, Error};
-use kratos_examples_api::helloworld::v1::greeter_server::{Greeter, GreeterServer};
+use kratos_examples_api::helloworld::v1::greeter_grpc;
+use kratos_examples_api::helloworld::v1::greeter_server::Greeter;
 use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest};
 use tonic::{Request, Response, Status};
 
@@ -91,7 +93,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build();
     let grpc = GrpcServer::builder()
         .address(arg("--grpc", "0.0.0.0:9000")?)
-        .add_service(GreeterServer::new(svc))
+        .add_service(greeter_grpc::server(Arc::new(svc)))
         .build();
 
     App::builder()

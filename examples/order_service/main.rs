@@ -35,10 +35,9 @@ use kratos::http::HttpServer;
 use kratos::middleware::logging::LoggingLayer;
 use kratos::middleware::metrics::prometheus::Prometheus;
 use kratos::registry::{Discovery, MemoryRegistry, Registrar};
-use kratos_examples_api::api::order::v1::order_service_http;
-use kratos_examples_api::api::order::v1::order_service_server::OrderServiceServer;
-use kratos_examples_api::api::product::v1::product_service_server::ProductServiceServer;
-use kratos_examples_api::api::user::v1::user_service_server::UserServiceServer;
+use kratos_examples_api::api::order::v1::{order_service_grpc, order_service_http};
+use kratos_examples_api::api::product::v1::product_service_grpc;
+use kratos_examples_api::api::user::v1::user_service_grpc;
 use serde::Deserialize;
 
 /// The configuration file's shape.
@@ -142,7 +141,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .server(
             GrpcServer::builder()
                 .address(bootstrap.user.grpc)
-                .add_service(UserServiceServer::new(catalog::Users))
+                .add_service(user_service_grpc::server(Arc::new(catalog::Users)))
                 .build(),
         )
         .build()
@@ -154,7 +153,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .server(
             GrpcServer::builder()
                 .address(bootstrap.product.grpc)
-                .add_service(ProductServiceServer::new(catalog::Products))
+                .add_service(product_service_grpc::server(Arc::new(catalog::Products)))
                 .build(),
         )
         .build()
@@ -188,7 +187,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build();
     let grpc = GrpcServer::builder()
         .address(bootstrap.order.grpc)
-        .add_service(OrderServiceServer::from_arc(orders))
+        .add_service(order_service_grpc::server(orders))
         .layer(kratos::middleware::server_defaults())
         .layer(LoggingLayer::server())
         .build();

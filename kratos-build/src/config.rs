@@ -9,7 +9,7 @@ use prost::Message;
 use prost_reflect::DescriptorPool;
 
 use crate::model::{self, Package};
-use crate::{errors_gen, openapi, router_gen};
+use crate::{errors_gen, grpc_gen, openapi, router_gen};
 
 /// The shipped `google/api/annotations.proto`.
 const ANNOTATIONS_PROTO: &str = include_str!("../proto/google/api/annotations.proto");
@@ -289,6 +289,9 @@ impl Builder {
             for package in packages {
                 if self.http_server || self.http_client {
                     code.push_str(&router_gen::generate(self, package));
+                }
+                if self.build_server {
+                    code.push_str(&grpc_gen::generate(self, package));
                 }
                 if self.errors {
                     code.push_str(&errors_gen::generate(self, package));

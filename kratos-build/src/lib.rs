@@ -1,7 +1,8 @@
 //! Code generation for kratos-rs services, for your `build.rs`: one `.proto`
-//! gives the prost messages with proto3 JSON, the tonic server and client, an
-//! HTTP/JSON router that runs the *same* tonic service implementation, an
-//! HTTP client, error helpers and an OpenAPI document — like Go Kratos's
+//! gives the prost messages with proto3 JSON, the tonic server and client
+//! (with request validation), an HTTP/JSON router that runs the *same* tonic
+//! service implementation, an HTTP client, error helpers and an OpenAPI
+//! document — like Go Kratos's
 //! `protoc-gen-go`, `-go-grpc`, `-go-http`, `-go-errors` and `-openapi`
 //! together. The `.proto` files are compiled by [protox](https://docs.rs/protox)
 //! (pure Rust): no `protoc` is needed on the machine.
@@ -10,7 +11,8 @@
 //!
 //! ```toml
 //! [dependencies]
-//! kratos-transport = "0.1"   # the runtime the generated HTTP code calls
+//! kratos-transport = "0.1"   # the runtime the generated HTTP and gRPC code calls
+//! kratos-core = "0.1"        # only to implement `Validate` for your messages
 //! pbjson = "0.9"             # proto3 JSON helpers of the generated serde code
 //! prost = "0.14"
 //! serde = "1"
@@ -47,7 +49,13 @@
 //!
 //! - **Messages** (prost) with `serde::Serialize`/`Deserialize` from
 //!   [pbjson](https://docs.rs/pbjson), following the proto3 JSON mapping.
-//! - **gRPC**: `<service>_server` and `<service>_client` from tonic.
+//! - **gRPC**: `<service>_server` and `<service>_client` from tonic, and
+//!   `<service>_grpc` (when the server is built): `server(Arc<impl Service>)`
+//!   returns the tonic `<Service>Server` over `Validated<T>`, an
+//!   implementation of the tonic trait that checks each request message (see
+//!   [Validation](#validation)) and then calls yours; it accepts
+//!   gzip-compressed requests. Add `server(..)` to a `GrpcServer`; the raw
+//!   `<Service>Server::new` still works but skips validation.
 //! - **HTTP** (`<service>_http`): a `RouteSpec` per binding, `router(Arc<impl
 //!   Service>) -> kratos_transport::http::Routes` (an axum router plus the
 //!   gRPC method of each route) that decodes each request into the request
@@ -67,7 +75,7 @@
 //! use std::sync::Arc;
 //! use kratos::grpc::GrpcServer;
 //! use kratos::http::HttpServer;
-//! use my_api::order::{OPENAPI_JSON, order_service_http, order_service_server::OrderServiceServer};
+//! use my_api::order::{OPENAPI_JSON, order_service_grpc, order_service_http};
 //!
 //! let orders = Arc::new(MyOrders::default()); // impl OrderService (the tonic trait)
 //! let http = HttpServer::builder()
@@ -77,7 +85,7 @@
 //!         ([(http::header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 //!     }))
 //!     .build();
-//! let grpc = GrpcServer::builder().add_service(OrderServiceServer::from_arc(orders)).build();
+//! let grpc = GrpcServer::builder().add_service(order_service_grpc::server(orders)).build();
 //!
 //! // And from another service: over the instances discovery knows, through
 //! // an `HttpClient` (balancer, filters, client middleware, timeout), whose
@@ -92,6 +100,52 @@
 //! // Or one fixed base URL (a path prefix is kept), dialled on the first call:
 //! let client = order_service_http::OrderServiceHttpClient::new("http://127.0.0.1:8000");
 //! ```
+//!
+//! # Validation
+//!
+//! A request message that implements
+//! [`kratos_core::validate::Validate`](https://docs.rs/kratos-core) is
+//! checked by the generated code of both transports after it is decoded and
+//! before your method runs: the HTTP route (`router`) checks the message
+//! assembled from the body, the path variables and the query, and the gRPC
+//! server (`<service>_grpc::server`) the decoded message, so compression and
+//! framing do not matter. A broken rule is the Kratos error 400 `VALIDATOR`
+//! with the field in its metadata (`field`), INVALID_ARGUMENT with that
+//! `ErrorInfo` over gRPC. One impl per message type is the one
+//! registration; messages without one are not checked (the generated code
+//! finds the impl by autoref specialisation, so nothing has to be declared
+//! for them).
+//!
+//! ```ignore
+//! use kratos_core::validate::{Validate, Violation};
+//!
+//! // Next to the `include_proto!` of the message (orphan rule).
+//! impl Validate for GetOrderRequest {
+//!     fn validate(&self) -> Result<(), Violation> {
+//!         if self.id <= 0 {
+//!             return Err(Violation::new("id", "id must be positive"));
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//! // GET /api/v1/orders/0 → 400 {"reason":"VALIDATOR","metadata":{"field":"id"},…}
+//! // gRPC GetOrder { id: 0 } → INVALID_ARGUMENT, the same Kratos error.
+//! ```
+//!
+//! Unary and server-streaming gRPC methods are checked. Client-streaming and
+//! bidirectional ones are passed on unchecked: their messages arrive one by
+//! one through `tonic::Streaming`, a type tonic's trait fixes, so check them
+//! in your implementation.
+//!
+//! # The contract with the runtime
+//!
+//! The generated `<service>_http` and `<service>_grpc` modules call
+//! `kratos_transport::http::codegen` (see [`Builder::runtime_path`]), whose
+//! items are a contract numbered [`CODEGEN_CONTRACT`]. Each module starts
+//! with `const _: () = rt::require_contract(N);`: code generated by a
+//! kratos-build of another contract fails to compile with a message saying
+//! to use the same version of kratos-build and kratos-transport (or
+//! kratos-rs), instead of an error deep inside a generated file.
 //!
 //! # JSON: what Go Kratos users trip on
 //!
@@ -148,7 +202,11 @@
 //!   (annotations are read with prost-reflect, since prost drops extensions).
 //! - `router_gen.rs`: the `<service>_http` module (route specs, router,
 //!   client); the runtime it calls is `kratos_transport::http::codegen`.
+//! - `grpc_gen.rs`: the `<service>_grpc` module (`Validated`, `server`).
 //! - `errors_gen.rs`: error helpers. `openapi.rs`: the OpenAPI document.
+//! - `tokens.rs`: the generators build `quote!` token streams, parsed as a
+//!   `syn::File` and printed by `prettyplease`, so the generated code is
+//!   valid Rust by construction and readable in `OUT_DIR`.
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -160,10 +218,12 @@
 
 mod config;
 mod errors_gen;
+mod grpc_gen;
 mod http_rule;
 mod model;
 mod openapi;
 mod router_gen;
+mod tokens;
 
 pub use config::{Builder, SHIPPED_PROTOS};
 

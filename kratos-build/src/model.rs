@@ -45,12 +45,33 @@ pub(crate) struct Method {
     pub(crate) name: String,
     pub(crate) input: MessageDescriptor,
     pub(crate) output: MessageDescriptor,
-    /// The Rust path of the input type, as seen from the `<service>_http` module.
+    /// The Rust path of the input type, as seen from the `<service>_http`
+    /// and `<service>_grpc` modules.
     pub(crate) input_rust: String,
     pub(crate) output_rust: String,
+    /// The HTTP bindings; none for a streaming method (HTTP/JSON bindings
+    /// are for unary calls only).
     pub(crate) bindings: Vec<Binding>,
     /// The method's leading comment in the `.proto`.
     pub(crate) comment: Option<String>,
+    /// `rpc M (stream Req)`.
+    pub(crate) client_streaming: bool,
+    /// `rpc M (Req) returns (stream Reply)`.
+    pub(crate) server_streaming: bool,
+}
+
+impl Method {
+    /// One request, one reply: the methods HTTP can bind.
+    pub(crate) fn is_unary(&self) -> bool {
+        !self.client_streaming && !self.server_streaming
+    }
+}
+
+impl Service {
+    /// The unary methods: those with HTTP bindings.
+    pub(crate) fn unary_methods(&self) -> impl Iterator<Item = &Method> {
+        self.methods.iter().filter(|m| m.is_unary())
+    }
 }
 
 #[derive(Debug)]
@@ -224,9 +245,9 @@ pub(crate) fn packages(
         for service in file.services() {
             let mut methods = Vec::new();
             for method in service.methods() {
-                if method.is_client_streaming() || method.is_server_streaming() {
-                    continue; // HTTP/JSON bindings are for unary calls only
-                }
+                let client_streaming = method.is_client_streaming();
+                let server_streaming = method.is_server_streaming();
+                let unary = !client_streaming && !server_streaming;
                 let rule = http_ext.as_ref().and_then(|ext| {
                     let options = method.options();
                     options
@@ -244,7 +265,8 @@ pub(crate) fn packages(
                 let input = method.input();
                 let output = method.output();
                 let mut bindings = Vec::new();
-                for rule in rules {
+                // HTTP/JSON bindings are for unary calls only.
+                for rule in rules.into_iter().filter(|_| unary) {
                     bindings.push(
                         Binding::new(&rule, &input, &output).map_err(|e| {
                             io::Error::other(format!("{}: {e}", method.full_name()))
@@ -262,6 +284,8 @@ pub(crate) fn packages(
                         method.parent_file().file_descriptor_proto(),
                         method.path(),
                     ),
+                    client_streaming,
+                    server_streaming,
                 });
             }
             packages[index].services.push(Service {
@@ -360,7 +384,7 @@ pub(crate) fn tonic_snake(name: &str) -> String {
 }
 
 /// The Rust path of `message`, seen from a module directly inside the module
-/// of `package` (the generated `<service>_http` module).
+/// of `package` (the generated `<service>_http` and `<service>_grpc` modules).
 pub(crate) fn rust_type(builder: &Builder, package: &str, message: &MessageDescriptor) -> String {
     let full = format!(".{}", message.full_name());
     let mut externs: Vec<(String, String)> = builder.extern_paths.clone();

@@ -1,213 +1,249 @@
 //! The `<service>_http` module of each service: one `RouteSpec` per binding,
 //! the axum `router` over the tonic trait, and the HTTP client.
 
-use std::fmt::Write as _;
-
 use heck::ToShoutySnakeCase;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
 
 use crate::config::Builder;
 use crate::http_rule::{Binding, BodyModel, PartModel};
 use crate::model::{FieldModel, Package, Service, snake_ident, tonic_snake, type_ident};
+use crate::tokens::{doc, ident, module_prelude, render, ty};
 
 /// Rust source for every service of `package`.
 pub(crate) fn generate(builder: &Builder, package: &Package) -> String {
-    let mut out = String::new();
-    for service in &package.services {
-        if service.methods.is_empty() {
-            continue;
-        }
-        service_module(builder, package, service, &mut out);
-    }
-    out
+    let modules = package
+        .services
+        .iter()
+        .filter(|service| service.unary_methods().next().is_some())
+        .map(|service| service_module(builder, package, service));
+    render(quote!(#(#modules)*))
 }
 
-fn str_lit(s: &str) -> String {
-    format!("{s:?}")
+/// `rt::FieldSpec::new(proto, json, kind, repeated, zero)`.
+fn field_spec(field: &FieldModel) -> TokenStream {
+    let (proto, json, zero) = (&field.proto, &field.json, field.zero());
+    let kind = format_ident!("{}", field.text_kind());
+    let repeated = field.repeated();
+    quote!(rt::FieldSpec::new(#proto, #json, rt::TextKind::#kind, #repeated, #zero))
 }
 
-fn field_spec(rt: &str, field: &FieldModel) -> String {
-    format!(
-        "{rt}::FieldSpec::new({}, {}, {rt}::TextKind::{}, {}, {})",
-        str_lit(&field.proto),
-        str_lit(&field.json),
-        field.text_kind(),
-        field.repeated(),
-        str_lit(&field.zero()),
-    )
-}
-
-fn spec_name(method: &str, index: usize) -> String {
+/// The static of binding `index` of `method`: `GET_ORDER`, `GET_ORDER_1`, …
+fn spec_name(method: &str, index: usize) -> syn::Ident {
     let base = method.to_shouty_snake_case();
     if index == 0 {
-        base
+        format_ident!("{base}")
     } else {
-        format!("{base}_{index}")
+        format_ident!("{base}_{index}")
     }
 }
 
-fn route_spec(rt: &str, package: &Package, service: &Service, method: &str, b: &Binding) -> String {
-    let vars: Vec<String> = b
-        .vars
-        .iter()
-        .map(|v| {
-            let parts: Vec<String> = v
-                .parts
-                .iter()
-                .map(|p| match p {
-                    PartModel::Literal(l) => format!("{rt}::Part::Literal({})", str_lit(l)),
-                    PartModel::Capture(c) => format!("{rt}::Part::Capture({})", str_lit(c)),
-                })
-                .collect();
-            format!(
-                "{rt}::PathVar::new({}, &[{}])",
-                field_spec(rt, &v.field),
-                parts.join(", ")
-            )
-        })
-        .collect();
+fn route_spec(package: &Package, service: &Service, method: &str, b: &Binding) -> TokenStream {
+    let vars = b.vars.iter().map(|v| {
+        let field = field_spec(&v.field);
+        let parts = v.parts.iter().map(|p| match p {
+            PartModel::Literal(l) => quote!(rt::Part::Literal(#l)),
+            PartModel::Capture(c) => quote!(rt::Part::Capture(#c)),
+        });
+        quote!(rt::PathVar::new(#field, &[#(#parts),*]))
+    });
     let body = match &b.body {
-        BodyModel::None => format!("{rt}::BodySpec::None"),
-        BodyModel::All => format!("{rt}::BodySpec::All"),
-        BodyModel::Field(f) => format!(
-            "{rt}::BodySpec::Field({}, {})",
-            str_lit(&f.proto),
-            str_lit(&f.json)
-        ),
+        BodyModel::None => quote!(rt::BodySpec::None),
+        BodyModel::All => quote!(rt::BodySpec::All),
+        BodyModel::Field(f) => {
+            let (proto, json) = (&f.proto, &f.json);
+            quote!(rt::BodySpec::Field(#proto, #json))
+        }
     };
-    let response_body = match &b.response_body {
-        None => String::new(),
-        Some(f) => format!(
-            "\n        .response_body({})",
-            str_lit(if package.proto_names {
-                &f.proto
-            } else {
-                &f.json
-            })
-        ),
-    };
-    let query: Vec<String> = b.query.iter().map(|f| field_spec(rt, f)).collect();
-    format!(
-        "{rt}::RouteSpec::new(\n        {},\n        {},\n        {},\n        {},\n    )\n        .vars(&[{}])\n        .body({}){}\n        .query(&[{}])\n        .proto_names({})",
-        str_lit(&format!("/{}/{}", service.full_name, method)),
-        str_lit(&b.method),
-        str_lit(&b.axum_path),
-        str_lit(&b.client_path(package.proto_names)),
-        vars.join(", "),
-        body,
-        response_body,
-        query.join(", "),
-        package.proto_names,
-    )
+    let response_body = b.response_body.as_ref().map(|f| {
+        let name = if package.proto_names {
+            &f.proto
+        } else {
+            &f.json
+        };
+        quote!(.response_body(#name))
+    });
+    let query = b.query.iter().map(field_spec);
+    let operation = format!("/{}/{}", service.full_name, method);
+    let verb = &b.method;
+    let path = &b.axum_path;
+    let client_path = b.client_path(package.proto_names);
+    let proto_names = package.proto_names;
+    quote! {
+        rt::RouteSpec::new(#operation, #verb, #path, #client_path)
+            .vars(&[#(#vars),*])
+            .body(#body)
+            #response_body
+            .query(&[#(#query),*])
+            .proto_names(#proto_names)
+    }
 }
 
-fn service_module(builder: &Builder, package: &Package, service: &Service, out: &mut String) {
-    let rt = "rt";
-    let module = format!("{}_http", tonic_snake(&service.name));
-    let trait_path = format!(
-        "super::{}_server::{}",
-        tonic_snake(&service.name),
-        type_ident(&service.name)
+fn service_module(builder: &Builder, package: &Package, service: &Service) -> TokenStream {
+    let snake = tonic_snake(&service.name);
+    let module = format_ident!("{snake}_http");
+    let server_module = format_ident!("{snake}_server");
+    let service_trait = ident(&type_ident(&service.name));
+    let trait_path = quote!(super::#server_module::#service_trait);
+    let full = &service.full_name;
+    let with_router = builder.http_server && builder.build_server;
+    let prelude = module_prelude(&builder.runtime_path);
+
+    let mut module_doc = format!(
+        "HTTP/JSON bindings of `{full}`, generated by kratos-build from its\n\
+         `google.api.http` annotations: one `RouteSpec` per binding,"
     );
-    let _ = writeln!(
-        out,
-        "\n/// HTTP/JSON bindings of `{full}`, generated by kratos-build from its\n/// `google.api.http` annotations: one `RouteSpec` per binding,{router}{client}\npub mod {module} {{\n    #[allow(unused_imports)]\n    use {runtime} as {rt};\n    #[allow(unused_imports)]\n    use {rt}::validation::{{ByRules as _, NoRules as _}};\n    const _: () = {rt}::require_contract({contract});",
-        full = service.full_name,
-        router = if builder.http_server && builder.build_server {
-            "\n/// `router` serving them with the tonic service implementation,"
-        } else {
-            ""
-        },
-        client = if builder.http_client {
-            format!(
-                "\n/// and `{}HttpClient` calling them.",
-                type_ident(&service.name)
-            )
-        } else {
-            String::new()
-        },
-        runtime = builder.runtime_path,
-        contract = crate::CODEGEN_CONTRACT,
-    );
-    // Route specs.
-    for method in &service.methods {
-        for (index, binding) in method.bindings.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "    /// `{} {}` → `{}`.\n    pub static {}: {rt}::RouteSpec = {};",
-                binding.method,
-                binding.template,
-                method.name,
-                spec_name(&method.name, index),
-                route_spec(rt, package, service, &method.name, binding),
-            );
-        }
+    if with_router {
+        module_doc.push_str("\n`router` serving them with the tonic service implementation,");
     }
-    // Router.
-    if builder.http_server && builder.build_server {
-        let mut paths: Vec<(String, Vec<String>)> = Vec::new();
-        let mut specs: Vec<String> = Vec::new();
-        for method in &service.methods {
-            let fn_name = snake_ident(&method.name);
+    if builder.http_client {
+        module_doc.push_str(&format!(
+            "\nand `{}HttpClient` calling them.",
+            type_ident(&service.name)
+        ));
+    }
+    let module_doc = doc(&module_doc);
+
+    // Route specs.
+    let specs = service.unary_methods().flat_map(|method| {
+        method
+            .bindings
+            .iter()
+            .enumerate()
+            .map(move |(index, binding)| {
+                let spec_doc = doc(&format!(
+                    "`{} {}` → `{}`.",
+                    binding.method, binding.template, method.name
+                ));
+                let name = spec_name(&method.name, index);
+                let value = route_spec(package, service, &method.name, binding);
+                quote! {
+                    #spec_doc
+                    pub static #name: rt::RouteSpec = #value;
+                }
+            })
+    });
+    let specs: Vec<TokenStream> = specs.collect();
+
+    let router = with_router.then(|| {
+        // One axum route per path, each binding of the path merged in.
+        let mut paths: Vec<(&str, Vec<TokenStream>)> = Vec::new();
+        let mut all = Vec::new();
+        for method in service.unary_methods() {
+            let fn_name = ident(&snake_ident(&method.name));
+            let input = ty(&method.input_rust);
             for (index, binding) in method.bindings.iter().enumerate() {
                 let spec = spec_name(&method.name, index);
-                let call = format!(
-                    "{rt}::on(\n                        &{spec},\n                        |m: &{input}| (&{rt}::validation::Probe(m)).check(),\n                        |s: ::std::sync::Arc<T>, r: {rt}::tonic::Request<{input}>| async move {{ s.{fn_name}(r).await }},\n                    )",
-                    input = method.input_rust,
-                );
-                specs.push(format!("&{spec}"));
+                let call = quote! {
+                    rt::on(
+                        &#spec,
+                        |m: &#input| (&rt::validation::Probe(m)).check(),
+                        |s: ::std::sync::Arc<T>, r: rt::tonic::Request<#input>| async move {
+                            s.#fn_name(r).await
+                        },
+                    )
+                };
+                all.push(quote!(&#spec));
                 match paths.iter_mut().find(|(p, _)| *p == binding.axum_path) {
                     Some((_, calls)) => calls.push(call),
-                    None => paths.push((binding.axum_path.clone(), vec![call])),
+                    None => paths.push((&binding.axum_path, vec![call])),
                 }
             }
         }
-        let _ = writeln!(
-            out,
-            "    /// The routes of every HTTP binding of `{full}`, served with\n    /// `service`, the same implementation the gRPC server runs; merge them\n    /// into an `HttpServer`, which then reports the gRPC full method\n    /// (`/{full}/<Method>`) as the operation of each call.\n    /// `into_router()` gives the plain axum router, whose routes report\n    /// their route template instead.\n    pub fn router<T: {trait_path}>(service: ::std::sync::Arc<T>) -> {rt}::Routes {{\n        {rt}::routes(\n            {rt}::axum::Router::new()",
-            full = service.full_name,
-        );
-        for (path, calls) in &paths {
-            let mut chain = calls[0].clone();
-            for call in &calls[1..] {
-                chain = format!("{chain}\n                    .merge({call})");
+        let routes = paths.iter().map(|(path, calls)| {
+            let (first, rest) = calls.split_first().expect("a path has a binding");
+            quote!(.route(#path, #first #(.merge(#rest))*))
+        });
+        let router_doc = doc(&format!(
+            "The routes of every HTTP binding of `{full}`, served with\n\
+             `service`, the same implementation the gRPC server runs; merge them\n\
+             into an `HttpServer`, which then reports the gRPC full method\n\
+             (`/{full}/<Method>`) as the operation of each call.\n\
+             `into_router()` gives the plain axum router, whose routes report\n\
+             their route template instead."
+        ));
+        quote! {
+            #router_doc
+            pub fn router<T: #trait_path>(service: ::std::sync::Arc<T>) -> rt::Routes {
+                rt::routes(
+                    rt::axum::Router::new()
+                        #(#routes)*
+                        .with_state(service),
+                    &[#(#all),*],
+                )
             }
-            let _ = writeln!(
-                out,
-                "                .route(\n                    {},\n                    {chain},\n                )",
-                str_lit(path)
-            );
         }
-        let _ = writeln!(
-            out,
-            "                .with_state(service),\n            &[{}],\n        )\n    }}",
-            specs.join(", ")
+    });
+
+    let client = builder.http_client.then(|| {
+        let client = format_ident!("{}HttpClient", type_ident(&service.name));
+        let methods = service.unary_methods().filter_map(|method| {
+            let binding = method.bindings.first()?;
+            let method_doc = doc(&format!(
+                "Calls `{}` with `{} {}`.",
+                method.name, binding.method, binding.template
+            ));
+            let fn_name = ident(&snake_ident(&method.name));
+            let input = ty(&method.input_rust);
+            let output = ty(&method.output_rust);
+            let spec = spec_name(&method.name, 0);
+            Some(quote! {
+                #method_doc
+                pub async fn #fn_name(
+                    &self,
+                    request: #input,
+                ) -> ::std::result::Result<#output, rt::Error> {
+                    self.inner.invoke(&#spec, &request).await
+                }
+            })
+        });
+        let client_doc = doc(&format!(
+            "An HTTP/JSON client of `{full}`: the same methods as the gRPC\n\
+             client, over the first HTTP binding of each method, sent through a\n\
+             discovery-aware [`HttpClient`](rt::HttpClient). Each call's operation\n\
+             (what client middleware, metrics and breakers see) is the gRPC method,\n\
+             `/{full}/<Method>`. Cheap to clone."
+        ));
+        let new_doc = doc(
+            "A client of the server at `base_url` (`http://127.0.0.1:8000`,\n\
+             optionally with the path prefix the routes are mounted under).\n\
+             Its `HttpClient`, with the default options, is dialled on the\n\
+             first call.",
         );
-    }
-    // Client.
-    if builder.http_client {
-        let client = format!("{}HttpClient", type_ident(&service.name));
-        let _ = writeln!(
-            out,
-            "    /// An HTTP/JSON client of `{full}`: the same methods as the gRPC\n    /// client, over the first HTTP binding of each method, sent through a\n    /// discovery-aware [`HttpClient`]({rt}::HttpClient). Each call's operation\n    /// (what client middleware, metrics and breakers see) is the gRPC method,\n    /// `/{full}/<Method>`. Cheap to clone.\n    #[derive(Debug, Clone)]\n    pub struct {client} {{\n        inner: {rt}::RouteClient,\n    }}\n\n    impl {client} {{\n        /// A client of the server at `base_url` (`http://127.0.0.1:8000`,\n        /// optionally with the path prefix the routes are mounted under).\n        /// Its `HttpClient`, with the default options, is dialled on the\n        /// first call.\n        pub fn new(base_url: impl Into<String>) -> Self {{\n            Self {{ inner: {rt}::RouteClient::new(base_url) }}\n        }}\n\n        /// A client over `client`, with the discovery (`discovery:///<service>`),\n        /// balancer, filters, layers and timeout it was built with.\n        pub fn from_client(client: {rt}::HttpClient) -> Self {{\n            Self {{ inner: {rt}::RouteClient::from_client(client) }}\n        }}",
-            full = service.full_name,
+        let from_client_doc = doc(
+            "A client over `client`, with the discovery (`discovery:///<service>`),\n\
+             balancer, filters, layers and timeout it was built with.",
         );
-        for method in &service.methods {
-            let Some(binding) = method.bindings.first() else {
-                continue;
-            };
-            let _ = writeln!(
-                out,
-                "\n        /// Calls `{name}` with `{verb} {template}`.\n        pub async fn {fn_name}(&self, request: {input}) -> ::std::result::Result<{output}, {rt}::Error> {{\n            self.inner.invoke(&{spec}, &request).await\n        }}",
-                name = method.name,
-                verb = binding.method,
-                template = binding.template,
-                fn_name = snake_ident(&method.name),
-                input = method.input_rust,
-                output = method.output_rust,
-                spec = spec_name(&method.name, 0),
-            );
+        quote! {
+            #client_doc
+            #[derive(Debug, Clone)]
+            pub struct #client {
+                inner: rt::RouteClient,
+            }
+
+            impl #client {
+                #new_doc
+                pub fn new(base_url: impl Into<String>) -> Self {
+                    Self { inner: rt::RouteClient::new(base_url) }
+                }
+
+                #from_client_doc
+                pub fn from_client(client: rt::HttpClient) -> Self {
+                    Self { inner: rt::RouteClient::from_client(client) }
+                }
+
+                #(#methods)*
+            }
         }
-        let _ = writeln!(out, "    }}");
+    });
+
+    quote! {
+        #module_doc
+        pub mod #module {
+            #prelude
+            #(#specs)*
+            #router
+            #client
+        }
     }
-    let _ = writeln!(out, "}}");
 }

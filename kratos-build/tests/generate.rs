@@ -24,13 +24,19 @@ fn generates_messages_json_grpc_http_errors_and_openapi() {
         "pub fn router<T: super::order_service_server::OrderService>",
         // The routes carry the gRPC method of every binding.
         "-> rt::Routes {",
-        "&[&CREATE_ORDER, &GET_ORDER, &GET_ORDER_1, &LIST_ORDERS, &UPDATE_ORDER_STATUS]",
+        "&[\n                &CREATE_ORDER,\n                &GET_ORDER,\n                &GET_ORDER_1,\n                &LIST_ORDERS,\n                &UPDATE_ORDER_STATUS,\n            ],",
         "pub struct OrderServiceHttpClient",
         // Built on the discovery-aware HttpClient, or on one base URL.
         "pub fn from_client(client: rt::HttpClient) -> Self",
         "pub fn new(base_url: impl Into<String>) -> Self",
         "pub static GET_ORDER_1:",
         "\"/api/v1/users/{user_id}/orders/{id}\"",
+        // The gRPC server with validation.
+        "pub mod order_service_grpc",
+        "pub struct Validated<T>(\n        /// The implementation called once a request passed.\n        pub ::std::sync::Arc<T>,\n    );",
+        "> super::order_service_server::OrderService for Validated<T> {",
+        "pub fn server<T: super::order_service_server::OrderService>(",
+        ".accept_compressed(rt::tonic::codec::CompressionEncoding::Gzip)",
         "pub fn is_order_not_found(",
         "pub const OPENAPI_JSON: &str",
     ] {
@@ -39,6 +45,20 @@ fn generates_messages_json_grpc_http_errors_and_openapi() {
             "missing {needle:?} in generated code"
         );
     }
+    // Each generated module starts with the contract check; doc comments
+    // are printed as `///` (prettyplease).
+    let contract = format!(
+        "\n    const _: () = rt::require_contract({});\n",
+        kratos_build::CODEGEN_CONTRACT
+    );
+    assert_eq!(
+        code.matches(&contract).count(),
+        2,
+        "order_service_http and order_service_grpc check the contract"
+    );
+    assert!(
+        code.contains("    /// `GET /api/v1/orders/{id}` → `GetOrder`.\n    pub static GET_ORDER:")
+    );
     let doc: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(out.path().join("api.order.v1.openapi.json")).unwrap(),
     )

@@ -52,15 +52,39 @@ fn pattern_nested_and_wildcard_variables() {
         "{code}"
     );
     assert!(code.contains(
-        r#"&[rt::Part::Literal("shelves"), rt::Part::Capture("name_1"), rt::Part::Literal("books"), rt::Part::Capture("name_3")]"#
+        r#"
+                    &[
+                        rt::Part::Literal("shelves"),
+                        rt::Part::Capture("name_1"),
+                        rt::Part::Literal("books"),
+                        rt::Part::Capture("name_3"),
+                    ],"#
     ));
     // `{book.id}` sets a nested field.
     assert!(code.contains(r#""/v1/books/{book__id}","#));
-    assert!(code.contains(r#"rt::FieldSpec::new("book.id", "book.id","#));
+    assert!(code.contains(
+        r#"
+                rt::PathVar::new(
+                    rt::FieldSpec::new(
+                        "book.id",
+                        "book.id",
+                        rt::TextKind::Text,
+                        false,
+                        "",
+                    ),
+                    &[rt::Part::Capture("book__id")],
+                ),"#
+    ));
     // `{path=**}` takes the rest of the path.
     assert!(code.contains(r#""/v1/files/{*path}","#));
     // Query fields: not the ones bound by the path; bools and repeated marked.
-    assert!(code.contains(r#"rt::FieldSpec::new("verbose", "verbose", rt::TextKind::Bool"#));
+    assert!(code.contains(
+        r#"
+                rt::FieldSpec::new(
+                    "verbose",
+                    "verbose",
+                    rt::TextKind::Bool,"#
+    ));
     assert!(code.contains(r#"rt::FieldSpec::new("tags", "tags", rt::TextKind::Text, true"#));
 }
 
@@ -74,8 +98,36 @@ fn body_field_response_body_default_binding_and_streaming() {
     assert!(code.contains("::pbjson_types::Empty"));
     // Streaming methods have no HTTP binding.
     assert!(!code.contains(r#""/library.v1.Library/Watch","#));
-    assert!(code.contains("rt::RouteSpec::new(\n        \"/library.v1.Library/Ping\","));
-    assert!(code.contains("pub async fn get_book(&self, request: super::GetBookRequest)"));
+    assert!(code.contains("rt::RouteSpec::new(\n            \"/library.v1.Library/Ping\","));
+    assert!(code.contains(
+        "pub async fn get_book(\n            &self,\n            request: super::GetBookRequest,\n        )"
+    ));
+}
+
+#[test]
+fn grpc_module_checks_unary_and_server_streaming_requests() {
+    let code = generate(LIBRARY, kratos_build::configure()).unwrap();
+    let grpc = &code[code
+        .find("pub mod library_grpc {")
+        .expect("the gRPC module")..];
+    assert!(grpc.starts_with("pub mod library_grpc {\n    #[allow(unused_imports)]\n    use ::kratos_transport::http::codegen as rt;"));
+    assert!(grpc.contains("const _: () = rt::require_contract(1);"));
+    // The streaming method is in the gRPC module (with its stream type),
+    // and checked like the unary ones.
+    assert!(grpc.contains("type WatchStream = T::WatchStream;"));
+    let checks = grpc
+        .matches("(&rt::validation::Probe(request.get_ref()))")
+        .count();
+    assert_eq!(checks, 4, "GetBook, UpdateBook, Ping and Watch are checked");
+    // No gRPC module without the tonic server.
+    let no_server = generate(
+        LIBRARY,
+        kratos_build::configure()
+            .build_server(false)
+            .build_http_server(false),
+    )
+    .unwrap();
+    assert!(!no_server.contains("pub mod library_grpc"));
 }
 
 #[test]

@@ -15,10 +15,11 @@ use kratos::http::HttpServer;
 use kratos::registry::MemoryRegistry;
 use kratos::{App, Error, TransportInfo};
 use kratos_examples_api::api::order::v1::order_service_client::OrderServiceClient;
-use kratos_examples_api::api::order::v1::order_service_server::{OrderService, OrderServiceServer};
+use kratos_examples_api::api::order::v1::order_service_server::OrderService;
 use kratos_examples_api::api::order::v1::{
     CreateOrderRequest, ErrorReason, GetOrderRequest, ListOrdersReply, ListOrdersRequest, Order,
-    OrderStatus, UpdateOrderStatusReply, UpdateOrderStatusRequest, order_service_http,
+    OrderStatus, UpdateOrderStatusReply, UpdateOrderStatusRequest, order_service_grpc,
+    order_service_http,
 };
 
 /// A fixed creation time, so both transports see equal data.
@@ -200,7 +201,7 @@ pub async fn start_in(registry: MemoryRegistry) -> Running {
         .build();
     let grpc = GrpcServer::builder()
         .address(([127, 0, 0, 1], 0))
-        .add_service(OrderServiceServer::from_arc(orders.clone()))
+        .add_service(order_service_grpc::server(orders.clone()))
         .layer(from_fn(recorder(operations.clone())))
         .build();
     let app = App::builder()

@@ -1,6 +1,7 @@
 //! The code kratos-build generates from `examples/api/proto/api/order/v1/order.proto`:
 //! one tonic implementation served over gRPC and HTTP/JSON, the HTTP client,
-//! the error helpers and the OpenAPI document.
+//! the error helpers, the OpenAPI document and request validation on both
+//! transports.
 
 mod client;
 mod common;
@@ -9,3 +10,4 @@ mod errors;
 mod openapi;
 mod operations;
 mod transports;
+mod validate;

@@ -10,9 +10,9 @@ use kratos::App;
 use kratos::grpc::GrpcServer;
 use kratos::http::HttpServer;
 use kratos::registry::etcd::EtcdRegistry;
-use kratos_examples_api::helloworld::v1::greeter_http;
-use kratos_examples_api::helloworld::v1::greeter_server::{Greeter, GreeterServer};
+use kratos_examples_api::helloworld::v1::greeter_server::Greeter;
 use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest};
+use kratos_examples_api::helloworld::v1::{greeter_grpc, greeter_http};
 use tokio::sync::oneshot;
 use tonic::{Request, Response, Status};
 
@@ -77,7 +77,7 @@ async fn serve(etcd: String, service: String, id: String) -> Result<(), kratos::
     let greeter = Arc::new(Named(id.as_str().into()));
     let grpc = GrpcServer::builder()
         .address(([127, 0, 0, 1], 0))
-        .add_service(GreeterServer::from_arc(greeter.clone()))
+        .add_service(greeter_grpc::server(greeter.clone()))
         .build();
     let http = HttpServer::builder()
         .address(([127, 0, 0, 1], 0))

@@ -9,8 +9,7 @@ use kratos::http::{HttpServer, Json};
 use kratos::registry::MemoryRegistry;
 use kratos::{App, Error};
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
-use kratos_examples_api::helloworld::v1::greeter_server::GreeterServer;
-use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest};
+use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest, greeter_grpc};
 use tonic_types::StatusExt;
 
 use kratos::RunningApp;
@@ -43,7 +42,7 @@ async fn start() -> RunningApp {
         .build();
     let grpc = GrpcServer::builder()
         .address(([127, 0, 0, 1], 0))
-        .add_service(GreeterServer::new(TestGreeter))
+        .add_service(greeter_grpc::server(std::sync::Arc::new(TestGreeter)))
         .build();
     start_app(
         App::builder()

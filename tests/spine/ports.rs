@@ -6,7 +6,7 @@ use kratos::grpc::GrpcServer;
 use kratos::http::HttpServer;
 use kratos::registry::{Discovery, MemoryRegistry};
 use kratos::{App, Server};
-use kratos_examples_api::helloworld::v1::greeter_server::GreeterServer;
+use kratos_examples_api::helloworld::v1::greeter_grpc;
 
 use crate::common::TestGreeter;
 
@@ -17,7 +17,7 @@ async fn registered_endpoints_carry_the_bound_ports() {
     let grpc = Arc::new(
         GrpcServer::builder()
             .address(([127, 0, 0, 1], 0))
-            .add_service(GreeterServer::new(TestGreeter))
+            .add_service(greeter_grpc::server(Arc::new(TestGreeter)))
             .build(),
     );
     let app = App::builder()

@@ -4,6 +4,8 @@
 //! from the `google.api.http` and `errors` annotations.
 #![allow(missing_docs, clippy::all)]
 
+mod validate;
+
 /// `helloworld.v1`: the Greeter of the helloworld example.
 pub mod helloworld {
     /// Version 1.
