@@ -6,7 +6,7 @@
 //! The target is `kratos::middleware::logging`. Code, reason and message
 //! come from the call's typed outcome (the [`Error`](kratos_core::Error) the
 //! transport attached to the response, see
-//! [`response_error`](kratos_core::transport::response_error)); no body is
+//! [`kratos_core::transport::response_error`]); no body is
 //! read. For a stream the event is written when the response head arrives.
 
 mod layer;
