@@ -40,6 +40,16 @@ fn token(alg: Algorithm, key: &EncodingKey, sub: &str, exp: u64) -> String {
     .unwrap()
 }
 
+/// An HS256 token with the given claims.
+fn signed(claims: &serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(SECRET),
+    )
+    .unwrap()
+}
+
 fn hs(sub: &str, exp: u64) -> String {
     token(
         Algorithm::HS256,
@@ -76,6 +86,21 @@ async fn every_failure_is_401_unauthorized_on_both_transports() {
             Some(format!("Bearer {}", hs("old", now() - 3600))),
             "JWT token has expired",
         ),
+        // No leeway: expired 30 s ago is expired.
+        (
+            Some(format!("Bearer {}", hs("old", now() - 30))),
+            "JWT token has expired",
+        ),
+        // `nbf` in the future: not valid yet.
+        (
+            Some(format!(
+                "Bearer {}",
+                signed(
+                    &serde_json::json!({"sub": "early", "exp": now() + 600, "nbf": now() + 300})
+                )
+            )),
+            "JWT token is not valid yet",
+        ),
     ];
     let mut client = greeter(&s.grpc).await;
     for (auth, message) in cases {
@@ -105,6 +130,13 @@ async fn every_failure_is_401_unauthorized_on_both_transports() {
     let good = format!("Bearer {}", hs("alice", now() + 60));
     let (status, _, body) = get_with(&url, &[("authorization", &good)]).await;
     assert_eq!((status, body.as_str()), (200, r#"{"message":"alice"}"#));
+    // An `aud` claim is accepted when no audience is configured.
+    let with_aud = format!(
+        "Bearer {}",
+        signed(&serde_json::json!({"sub": "bob", "exp": now() + 60, "aud": "api://orders"}))
+    );
+    let (status, _, body) = get_with(&url, &[("authorization", &with_aud)]).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"message":"bob"}"#));
     s.stop().await;
 }
 

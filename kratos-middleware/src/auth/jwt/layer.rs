@@ -37,10 +37,18 @@ impl<C> fmt::Debug for JwtLayer<C> {
 }
 
 impl<C> JwtLayer<C> {
-    /// Tokens signed with `key` using `algorithm`, with jsonwebtoken's
-    /// default validation (`exp` required and checked).
+    /// Tokens signed with `key` using `algorithm`, validated as Go Kratos's
+    /// golang-jwt does by default: `exp` required and checked, `nbf` checked
+    /// when present, no leeway, and the `aud` claim (which most identity
+    /// providers always send) not checked, since no audience is configured.
+    /// Use [`with_validation`](Self::with_validation) to require an audience
+    /// or an issuer.
     pub fn new(key: DecodingKey, algorithm: Algorithm) -> Self {
-        Self::with_validation(key, Validation::new(algorithm))
+        let mut validation = Validation::new(algorithm);
+        validation.validate_nbf = true;
+        validation.validate_aud = false;
+        validation.leeway = 0;
+        Self::with_validation(key, validation)
     }
 
     /// Tokens checked with a validation of your own (audience, issuer,

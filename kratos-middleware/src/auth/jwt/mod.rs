@@ -100,6 +100,8 @@ fn authenticate<B, C: DeserializeOwned>(
             ErrorKind::ImmatureSignature => unauthorized("JWT token is not valid yet"),
             ErrorKind::InvalidAlgorithm => unauthorized("Wrong signing method"),
             ErrorKind::InvalidSignature => unauthorized("Token is invalid"),
+            ErrorKind::InvalidAudience => unauthorized("JWT token has a wrong audience"),
+            ErrorKind::InvalidIssuer => unauthorized("JWT token has a wrong issuer"),
             _ => unauthorized("Fail to parse JWT token"),
         })
 }
