@@ -204,20 +204,15 @@ pub async fn start_in(registry: MemoryRegistry) -> Running {
         .add_service(order_service_grpc::server(orders.clone()))
         .layer(from_fn(recorder(operations.clone())))
         .build();
-    let app = App::builder()
-        .name("orders")
-        .registrar(registry)
-        .server(http)
-        .server(grpc)
-        .signals([])
-        .build()
-        .spawn()
-        .await
-        .expect("the app starts");
-    let endpoints = app.endpoints().to_vec();
+    let (app, http, grpc) = spawn(
+        App::builder().name("orders").registrar(registry),
+        http,
+        grpc,
+    )
+    .await;
     Running {
-        http: endpoints[0].clone(),
-        grpc: endpoints[1].clone(),
+        http,
+        grpc,
         orders,
         operations,
         app,
@@ -261,4 +256,24 @@ pub async fn create_sample(app: &Running) -> serde_json::Value {
     .await;
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).unwrap()
+}
+
+/// Starts the App of `builder` serving `http` and `grpc` (no signals: the
+/// test stops it), with its HTTP and gRPC endpoints.
+pub async fn spawn(
+    builder: kratos::AppBuilder,
+    http: HttpServer,
+    grpc: GrpcServer,
+) -> (kratos::RunningApp, String, String) {
+    let app = builder
+        .server(http)
+        .server(grpc)
+        .signals([])
+        .build()
+        .spawn()
+        .await
+        .expect("the app starts");
+    let endpoints = app.endpoints().to_vec();
+    let (http, grpc) = (endpoints[0].clone(), endpoints[1].clone());
+    (app, http, grpc)
 }

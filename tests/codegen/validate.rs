@@ -20,7 +20,7 @@ use kratos_examples_api::api::user::v1::{
 use tonic::codec::CompressionEncoding;
 use tonic::transport::Channel;
 
-use crate::common::send;
+use crate::common::{send, spawn};
 
 /// Every user exists; counts the calls that got through validation.
 #[derive(Debug, Default)]
@@ -87,19 +87,10 @@ async fn start() -> Running {
             next.run(req)
         }))
         .build();
-    let app = App::builder()
-        .name("users")
-        .server(http)
-        .server(grpc)
-        .signals([])
-        .build()
-        .spawn()
-        .await
-        .expect("the app starts");
-    let endpoints = app.endpoints().to_vec();
+    let (app, http, grpc) = spawn(App::builder().name("users"), http, grpc).await;
     Running {
-        http: endpoints[0].clone(),
-        grpc: endpoints[1].clone(),
+        http,
+        grpc,
         users,
         encodings,
         app,
