@@ -191,8 +191,11 @@ async fn the_survivors_share_an_ejected_nodes_calls_evenly() {
     for (name, balancer) in balancers() {
         let s = three(balancer);
         fail(&s, "a:1");
-        let counts = spread(&s, 600);
+        // 6,000 picks: for the random balancer the gap's standard deviation
+        // is about 1.3 % of the picks, so 5 % is ~4 sigma (600 picks and 10 %
+        // were ~2.4 sigma and failed about once in 60 runs).
+        let counts = spread(&s, 6000);
         let (b, c) = (counts["b:1"] as f64, counts["c:1"] as f64);
-        assert!((b - c).abs() / 600.0 <= 0.1, "{name}: {counts:?}");
+        assert!((b - c).abs() / 6000.0 <= 0.05, "{name}: {counts:?}");
     }
 }
