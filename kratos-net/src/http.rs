@@ -3,9 +3,18 @@
 //!
 //! Config's remote sources (Consul KV, Apollo, Nacos), the Consul registry
 //! and the transport's discovery-aware HTTP client all build their hyper-util
-//! client with [`client`], so a connector change (TLS, say) is made here
-//! once: [`Connector`] is the connector type and [`Client`] the client type
-//! they all name.
+//! client with [`client`], and the gRPC client dials with [`connector`], so
+//! a connector change is made here once: [`Connector`] is the connector type
+//! and [`Client`] the client type they all name.
+//!
+//! **TLS.** With the `tls` feature, [`Connector`] is hyper-rustls's
+//! `HttpsConnector<HttpConnector>`: the same client dials `http://` in the
+//! clear and `https://` with rustls, verified with the [`ClientTls`](crate::tls::ClientTls)
+//! of [`ClientOptions::tls`] (the system's roots when none is given).
+//! Without the feature it is hyper-util's plain `HttpConnector`, and an
+//! `https://` request fails ("invalid URL, scheme is not http"). Code that
+//! names only [`Connector`], [`Client`], [`client`] and [`connector`]
+//! compiles either way.
 //!
 //! ```
 //! use std::time::Duration;
@@ -37,8 +46,15 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::BoxError;
 
-/// The connector every kratos-rs HTTP client dials with: plain TCP today.
+/// The connector every kratos-rs HTTP client dials with: plain TCP
+/// (`http://` only) without the `tls` feature.
+#[cfg(not(feature = "tls"))]
 pub type Connector = HttpConnector;
+
+/// The connector every kratos-rs HTTP client dials with: `http://` in the
+/// clear and `https://` over rustls (feature `tls`).
+#[cfg(feature = "tls")]
+pub type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 /// The pooled hyper-util client every kratos-rs HTTP client uses, sending
 /// request bodies of type `B`. Cheap to clone: clones share the pool.
@@ -56,6 +72,8 @@ pub struct ClientOptions {
     pool_idle_timeout: Option<Duration>,
     nodelay: bool,
     http2_only: bool,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ClientTls>,
 }
 
 impl ClientOptions {
@@ -67,6 +85,8 @@ impl ClientOptions {
             pool_idle_timeout: Some(Duration::from_secs(90)),
             nodelay: true,
             http2_only: false,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -95,6 +115,17 @@ impl ClientOptions {
         self.http2_only = http2_only;
         self
     }
+
+    /// Dials `https://` URLs with `tls` (given CAs, a client certificate, a
+    /// server-name override) instead of [`ClientTls::new`](crate::tls::ClientTls::new)
+    /// (the system's roots). ALPN offers `h2` and `http/1.1`, or only `h2`
+    /// with [`http2_only`](Self::http2_only).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: crate::tls::ClientTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
 }
 
 impl Default for ClientOptions {
@@ -110,14 +141,106 @@ where
     B: Body + Send,
     B::Data: Send,
 {
-    let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(options.connect_timeout);
-    connector.set_nodelay(options.nodelay);
     legacy::Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(options.pool_idle_timeout)
         .http2_only(options.http2_only)
-        .build(connector)
+        .build(connector(options))
+}
+
+/// The connector of [`client`], alone: what the gRPC client (tonic's
+/// `Endpoint::connect_with_connector_lazy`) dials with, so that TCP and TLS
+/// settings are made in one place.
+///
+/// With the `tls` feature, a TLS configuration that cannot be built (a CA
+/// file missing, say) is logged as an error and makes every `https://` dial
+/// of this connector fail with that error; `http://` dials still work.
+/// Call [`ClientTls::client_config`](crate::tls::ClientTls::client_config)
+/// first to fail early instead.
+pub fn connector(options: &ClientOptions) -> Connector {
+    let mut http = HttpConnector::new();
+    http.set_connect_timeout(options.connect_timeout);
+    http.set_nodelay(options.nodelay);
+    #[cfg(feature = "tls")]
+    {
+        tls_connector::build(http, options)
+    }
+    #[cfg(not(feature = "tls"))]
+    {
+        http
+    }
+}
+
+#[cfg(feature = "tls")]
+mod tls_connector {
+    use std::sync::Arc;
+
+    use hyper_rustls::{
+        DefaultServerNameResolver, FixedServerNameResolver, HttpsConnector, ResolveServerName,
+    };
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use rustls_pki_types::ServerName;
+
+    use super::{ClientOptions, Connector};
+    use crate::BoxError;
+    use crate::tls::{ALPN_H2, ALPN_HTTP1, ClientTls, TlsError};
+
+    pub(super) fn build(mut http: HttpConnector, options: &ClientOptions) -> Connector {
+        // The TLS connector sees `https://` URLs first; let them through.
+        http.enforce_http(false);
+        let tls = options.tls.clone().unwrap_or_default();
+        let alpn: &[&[u8]] = if options.http2_only {
+            &[ALPN_H2]
+        } else {
+            &[ALPN_H2, ALPN_HTTP1]
+        };
+        match configure(&tls, alpn) {
+            Ok((config, resolver)) => HttpsConnector::new(http, config, false, resolver),
+            Err(err) => {
+                tracing::error!(error = %err, "TLS client configuration failed; https:// requests will fail");
+                let config = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+                    .with_safe_default_protocol_versions()
+                    .expect("ring supports TLS 1.2 and 1.3")
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth();
+                HttpsConnector::new(http, config, false, Arc::new(Failed(Arc::new(err))))
+            }
+        }
+    }
+
+    type Resolver = Arc<dyn ResolveServerName + Send + Sync>;
+
+    fn configure(
+        tls: &ClientTls,
+        alpn: &[&[u8]],
+    ) -> Result<(Arc<rustls::ClientConfig>, Resolver), TlsError> {
+        let config = tls.client_config(alpn)?;
+        let resolver: Resolver = match tls.server_name_override() {
+            Some(name) => {
+                let name = ServerName::try_from(
+                    name.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_owned(),
+                )
+                .map_err(|err| {
+                    TlsError::new(format!("`{name}` is not a valid TLS server name"))
+                        .with_source(err)
+                })?;
+                Arc::new(FixedServerNameResolver::new(name))
+            }
+            None => Arc::new(DefaultServerNameResolver::default()),
+        };
+        Ok((config, resolver))
+    }
+
+    /// Fails every `https://` dial with the configuration error.
+    struct Failed(Arc<TlsError>);
+
+    impl ResolveServerName for Failed {
+        fn resolve(&self, _uri: &::http::Uri) -> Result<ServerName<'static>, BoxError> {
+            Err(format!("TLS client configuration failed: {}", self.0).into())
+        }
+    }
 }
 
 /// Sends `req` and reads the whole response body, at most `limit` bytes of

@@ -13,6 +13,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `http` | off | `http::client`, the pooled hyper-util client every kratos-rs HTTP client is built with, and `http::send`, a request with a timeout and a bounded body |
+//! | `tls` | off | implies `http`; `tls::{Identity, ServerTls, ClientTls}` (rustls with `ring`, no OpenSSL), and `http::Client` dialling `https://` too |
 //!
 //! # Structure
 //!
@@ -22,7 +23,12 @@
 //!   delay policy of the registry backends and the retry middleware.
 //! - `http` (feature `http`): `Client`, `ClientOptions`, `client` and
 //!   `send`, used by config's remote sources, the Consul registry and the
-//!   transport's HTTP client. TLS, when it comes, is added there once.
+//!   transport's HTTP client. With `tls`, its connector dials `https://` as
+//!   well: the one TLS client construction of the workspace.
+//! - `tls` (feature `tls`): [`Identity`](tls::Identity) (a certificate chain
+//!   and key, re-read when its files change), [`ServerTls`](tls::ServerTls)
+//!   (optionally requiring client certificates) and
+//!   [`ClientTls`](tls::ClientTls) (roots, client certificate, server name).
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,
@@ -36,6 +42,9 @@ mod backoff;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 
 pub use backoff::Backoff;
 

@@ -30,7 +30,10 @@
 //! - [`EtcdServer`]: a child `etcd` process (needs `apt-get install -y etcd-server`).
 //! - [`EtcdCluster`]: three such processes forming one cluster.
 //! - [`TestCa`]: a throwaway CA and server certificates for `127.0.0.1`, made
-//!   with the `openssl` CLI (package `openssl`) when a test needs TLS.
+//!   with the `openssl` CLI (package `openssl`), for the etcd TLS tests.
+//! - [`TestPki`]: a throwaway CA, a server certificate for
+//!   `localhost`/`127.0.0.1` and a client certificate, made in-process with
+//!   rcgen and written as PEM files; the server's can be reissued in place.
 //! - [`ConsulAgent`]: the stand-in agent; see its docs for the endpoints it serves.
 //! - [`CapturedLogs`]: a `tracing` writer keeping log lines for a test to read.
 //! - [`PanicBody`]: a body that panics if read, to prove nothing reads it.
@@ -46,10 +49,12 @@ mod body;
 mod consul;
 mod etcd;
 mod logs;
+mod pki;
 mod tls;
 
 pub use body::PanicBody;
 pub use consul::{ConsulAgent, ConsulAgentBuilder};
 pub use etcd::{EtcdCluster, EtcdServer};
 pub use logs::CapturedLogs;
+pub use pki::TestPki;
 pub use tls::TestCa;
