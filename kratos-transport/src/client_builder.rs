@@ -70,7 +70,8 @@ impl<C> fmt::Debug for ClientBuilder<C> {
 
 impl<C> ClientBuilder<C> {
     /// The target: `discovery:///<service>`, or one address
-    /// (`grpc://host:port` / `http://host:port`, or `host:port`).
+    /// (`grpc://host:port` / `http://host:port`, or `host:port`; over TLS
+    /// `grpcs://host:port` / `https://host:port`, feature `tls`).
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.options.endpoint = endpoint.into();
         self
@@ -112,6 +113,18 @@ impl<C> ClientBuilder<C> {
     /// least one instance.
     pub fn block(mut self, block: bool) -> Self {
         self.options.block = block;
+        self
+    }
+
+    /// Dials TLS nodes (`grpcs://`, `https://`, Go Kratos's
+    /// `?isSecure=true`) with `tls`: given CA roots, a client certificate, a
+    /// server-name override. Without it, TLS nodes are verified against the
+    /// system's roots. With it, an instance registering both a plaintext and
+    /// a TLS endpoint is dialled over TLS (without it, in plaintext).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: crate::tls::ClientTls) -> Self {
+        self.options.tls = Some(tls);
         self
     }
 

@@ -27,8 +27,9 @@ pub(crate) fn node_not_found(target: &str, err: &SelectError) -> Error {
 pub(crate) enum Target {
     /// `discovery:///<service>`: the instances a [`Discovery`] knows.
     Discovery(String),
-    /// `grpc://host:port`, `http://host:port` or `host:port`: one address.
-    Direct(String),
+    /// `grpc://host:port`, `http://host:port` or `host:port`: one address;
+    /// `grpcs://`, `https://` or `?isSecure=true`: one address over TLS.
+    Direct { address: String, secure: bool },
 }
 
 impl Target {
@@ -38,7 +39,7 @@ impl Target {
                 "INVALID_TARGET",
                 format!(
                     "client target `{target}` is not `discovery:///<service>`, \
-                     `grpc://host:port`, `http://host:port` or `host:port`"
+                     `grpc[s]://host:port`, `http[s]://host:port` or `host:port`"
                 ),
             )
         };
@@ -51,15 +52,13 @@ impl Target {
                 Ok(Self::Discovery(name.to_owned()))
             };
         }
-        let address = target
-            .strip_prefix("grpc://")
-            .or_else(|| target.strip_prefix("http://"))
-            .unwrap_or(target)
-            .trim_end_matches('/');
+        let (address, secure) = crate::endpoint::parse("grpc", target)
+            .or_else(|| crate::endpoint::parse("http", target))
+            .unwrap_or_else(|| (target.trim_end_matches('/').to_owned(), false));
         if address.is_empty() || address.contains("://") || address.contains('/') {
             return Err(invalid());
         }
-        Ok(Self::Direct(address.to_owned()))
+        Ok(Self::Direct { address, secure })
     }
 }
 
@@ -72,6 +71,11 @@ pub(crate) struct ClientOptions {
     pub(crate) filters: NodeFilters,
     pub(crate) timeout: Duration,
     pub(crate) block: bool,
+    /// The most of a reply body the HTTP client reads.
+    pub(crate) reply_limit: usize,
+    /// TLS for `grpcs://` / `https://` nodes (system roots when `None`).
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<kratos_net::tls::ClientTls>,
 }
 
 impl Default for ClientOptions {
@@ -83,6 +87,9 @@ impl Default for ClientOptions {
             filters: NodeFilters::new(),
             timeout: DEFAULT_TIMEOUT,
             block: false,
+            reply_limit: kratos_net::http::DEFAULT_BODY_LIMIT,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -96,13 +103,37 @@ impl fmt::Debug for ClientOptions {
             .field("filters", &self.filters)
             .field("timeout", &self.timeout)
             .field("block", &self.block)
-            .finish()
+            .field("reply_limit", &self.reply_limit)
+            .finish_non_exhaustive()
     }
 }
 
 impl ClientOptions {
     pub(crate) fn filter(&mut self, filter: impl NodeFilter + 'static) {
         self.filters = std::mem::take(&mut self.filters).with(filter);
+    }
+
+    /// Whether nodes are dialled over TLS when an instance offers both: yes
+    /// once the client was given a TLS configuration.
+    fn prefer_secure(&self) -> bool {
+        #[cfg(feature = "tls")]
+        {
+            self.tls.is_some()
+        }
+        #[cfg(not(feature = "tls"))]
+        false
+    }
+
+    /// The kratos-net connector options of this client: connect timeout and
+    /// TLS.
+    pub(crate) fn net_options(&self) -> kratos_net::http::ClientOptions {
+        let options = kratos_net::http::ClientOptions::new().connect_timeout(self.timeout);
+        #[cfg(feature = "tls")]
+        let options = match &self.tls {
+            Some(tls) => options.tls(tls.clone()),
+            None => options,
+        };
+        options
     }
 
     fn selector(&self) -> Selector {
@@ -126,8 +157,20 @@ impl ClientOptions {
     ) -> Result<(Selector, Option<Resolver>), Error> {
         let selector = self.selector();
         let name = match Target::parse(&self.endpoint)? {
-            Target::Direct(address) => {
-                let nodes = [Node::new(scheme, address)];
+            Target::Direct { address, secure } => {
+                if secure && !cfg!(feature = "tls") {
+                    return Err(Error::bad_request(
+                        "INVALID_TARGET",
+                        format!(
+                            "`{}` is dialled over TLS: enable the `tls` feature of kratos-transport (or kratos)",
+                            self.endpoint
+                        ),
+                    ));
+                }
+                let nodes = [Node::new(
+                    crate::endpoint::node_scheme(scheme, secure),
+                    address,
+                )];
                 on_update(&nodes);
                 selector.apply(nodes);
                 return Ok((selector, None));
@@ -163,11 +206,12 @@ impl ClientOptions {
         let (watcher, list) = first?;
 
         let on_update = Arc::new(on_update);
+        let prefer_secure = self.prefer_secure();
         let apply = {
             let selector = selector.clone();
             let on_update = on_update.clone();
             move |list: &[kratos_registry::ServiceInstance]| {
-                let nodes = Node::from_instances(scheme, list);
+                let nodes = crate::endpoint::nodes(scheme, list, prefer_secure);
                 on_update(&nodes);
                 selector.apply(nodes);
             }
@@ -289,17 +333,24 @@ mod tests {
             Target::parse("discovery://default/greeter").unwrap(),
             Target::Discovery("greeter".into())
         );
-        for direct in [
-            "grpc://127.0.0.1:9000",
-            "http://127.0.0.1:9000/",
-            "127.0.0.1:9000",
+        for (direct, secure) in [
+            ("grpc://127.0.0.1:9000", false),
+            ("http://127.0.0.1:9000/", false),
+            ("127.0.0.1:9000", false),
+            ("grpcs://127.0.0.1:9000", true),
+            ("https://127.0.0.1:9000", true),
+            ("grpc://127.0.0.1:9000?isSecure=true", true),
         ] {
             assert_eq!(
                 Target::parse(direct).unwrap(),
-                Target::Direct("127.0.0.1:9000".into())
+                Target::Direct {
+                    address: "127.0.0.1:9000".into(),
+                    secure
+                },
+                "{direct}"
             );
         }
-        for bad in ["discovery:///", "", "https://x:1", "grpc://h:1/path"] {
+        for bad in ["discovery:///", "", "ftp://x:1", "grpc://h:1/path"] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
     }

@@ -40,7 +40,9 @@
 //!
 //! # Feature Flags
 //!
-//! None yet: both servers are always built.
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `tls` | off | [`tls`]: TLS (rustls with `ring`, no OpenSSL) on both servers (`.tls(ServerTls)`, mTLS, certificates re-read on change) and both clients (`.tls(ClientTls)`; `grpcs://`/`https://` nodes dialled over TLS) |
 //!
 //! # Structure
 //!
@@ -51,6 +53,7 @@
 //!   generates.
 //! - [`grpc`]: [`GrpcServer`](grpc::GrpcServer), the built-in health service,
 //!   [`GrpcChannel`](grpc::GrpcChannel).
+//! - `tls` (feature `tls`): `ServerTls`, `ClientTls`, `Identity`.
 //!
 //! # Clients
 //!
@@ -96,6 +99,9 @@ mod info;
 mod pick;
 mod replay;
 mod serve;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 
 pub use client_builder::{BoxError, ClientBuilder, ClientService};
 pub use discovery::{DEFAULT_TIMEOUT, NODE_NOT_FOUND};

@@ -26,6 +26,16 @@ use crate::endpoint;
 /// Pause after an accept error (e.g. out of file descriptors) before retrying.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// How long a TLS client may take to complete its handshake.
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a TLS connection is accepted with (none without the `tls` feature).
+#[cfg(feature = "tls")]
+type Acceptor = tokio_rustls::TlsAcceptor;
+#[cfg(not(feature = "tls"))]
+type Acceptor = Infallible;
+
 /// A router served on one address: the part of [`HttpServer`](crate::http::HttpServer)
 /// and [`GrpcServer`](crate::grpc::GrpcServer) that is the same for both.
 #[derive(Debug)]
@@ -38,6 +48,9 @@ pub(crate) struct Listener {
     local_addr: OnceLock<SocketAddr>,
     endpoint: OnceLock<String>,
     running: Mutex<Option<Running>>,
+    /// Serve TLS with this (built into an acceptor at start).
+    #[cfg(feature = "tls")]
+    tls: Option<kratos_net::tls::ServerTls>,
 }
 
 /// Signals shared by the accept loop and every connection task.
@@ -74,7 +87,40 @@ impl Listener {
             local_addr: OnceLock::new(),
             endpoint: OnceLock::new(),
             running: Mutex::new(None),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
+    }
+
+    /// Serves TLS with `tls` (none: plaintext); the endpoint's scheme then
+    /// says so (`https`, `grpcs`).
+    #[cfg(feature = "tls")]
+    pub(crate) fn with_tls(mut self, tls: Option<kratos_net::tls::ServerTls>) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// The TLS acceptor, built from the configuration (ALPN `h2` for an
+    /// HTTP/2-only server, else `h2` and `http/1.1`).
+    fn acceptor(&self) -> Result<Option<Acceptor>, Error> {
+        #[cfg(feature = "tls")]
+        {
+            use kratos_net::tls::{ALPN_H2, ALPN_HTTP1};
+            let Some(tls) = &self.tls else {
+                return Ok(None);
+            };
+            let alpn: &[&[u8]] = if self.http2_only {
+                &[ALPN_H2]
+            } else {
+                &[ALPN_H2, ALPN_HTTP1]
+            };
+            tls.acceptor(alpn).map(Some).map_err(|err| {
+                Error::internal_server("TLS_CONFIG", format!("TLS for {}: {err}", self.address))
+                    .with_cause(err)
+            })
+        }
+        #[cfg(not(feature = "tls"))]
+        Ok(None)
     }
 
     /// Binds, then serves the service `finish(router, endpoint)` returns in
@@ -87,6 +133,7 @@ impl Listener {
         let router = self.router.lock_unpoisoned().take().ok_or_else(|| {
             Error::internal_server("SERVER_STARTED", "the server was already started")
         })?;
+        let tls = self.acceptor()?;
         let listener = TcpListener::bind(self.address).await.map_err(|err| {
             Error::internal_server(
                 "BIND_FAILED",
@@ -101,10 +148,9 @@ impl Listener {
             )
             .with_cause(err)
         })?;
-        let endpoint = self
-            .advertised
-            .clone()
-            .unwrap_or_else(|| endpoint::advertised(self.scheme, local));
+        let endpoint = self.advertised.clone().unwrap_or_else(|| {
+            endpoint::advertised(endpoint::scheme(self.scheme, tls.is_some()), local)
+        });
         let service = finish(router, &endpoint);
         let _ = self.local_addr.set(local);
         let _ = self.endpoint.set(endpoint.clone());
@@ -118,7 +164,7 @@ impl Listener {
             Protocol::Auto(auto::Builder::new(TokioExecutor::new()))
         };
         let tokens = Tokens::default();
-        let accept = tokio::spawn(accept_loop(listener, service, builder, tokens.clone()));
+        let accept = tokio::spawn(accept_loop(listener, service, builder, tokens.clone(), tls));
         *self.running.lock_unpoisoned() = Some(Running { tokens, accept });
         Ok(())
     }
@@ -166,6 +212,7 @@ async fn accept_loop<S: HttpService>(
     service: S,
     builder: Protocol,
     tokens: Tokens,
+    tls: Option<Acceptor>,
 ) {
     let service = TowerToHyperService::new(service);
     loop {
@@ -187,19 +234,58 @@ async fn accept_loop<S: HttpService>(
             service.clone(),
             builder.clone(),
             tokens.clone(),
+            tls.clone(),
         ));
     }
     drop(listener);
 }
 
+/// Serves one accepted connection; with TLS, after its handshake (in this
+/// task, never in the accept loop, and within [`TLS_HANDSHAKE_TIMEOUT`]).
 async fn serve_connection<S: HttpService>(
     stream: TcpStream,
     service: TowerToHyperService<S>,
     builder: Protocol,
     tokens: Tokens,
+    tls: Option<Acceptor>,
 ) {
     let _ = stream.set_nodelay(true);
-    let io = TokioIo::new(stream);
+    match tls {
+        None => serve_io(TokioIo::new(stream), service, builder, tokens).await,
+        #[cfg(feature = "tls")]
+        Some(acceptor) => {
+            let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+            let stream = tokio::select! {
+                done = handshake => match done {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(err)) => {
+                        tracing::debug!(error = %err, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(after = ?TLS_HANDSHAKE_TIMEOUT, "TLS handshake timed out");
+                        return;
+                    }
+                },
+                () = tokens.shutdown.cancelled() => return,
+            };
+            serve_io(TokioIo::new(stream), service, builder, tokens).await;
+        }
+        #[cfg(not(feature = "tls"))]
+        Some(never) => match never {},
+    }
+}
+
+/// Serves HTTP on an established (plain or TLS) connection until it ends.
+async fn serve_io<S, I>(
+    io: TokioIo<I>,
+    service: TowerToHyperService<S>,
+    builder: Protocol,
+    tokens: Tokens,
+) where
+    S: HttpService,
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let result = match &builder {
         Protocol::Auto(auto) => {
             let conn = auto.serve_connection_with_upgrades(io, service);

@@ -19,6 +19,7 @@ use tower_service::Service;
 
 use crate::client_builder::{ClientBuilder, ClientService, wrap};
 use crate::discovery::{ClientInfoService, Resolver};
+use crate::endpoint;
 use crate::pick::{Attempted, Failure, Picker, Transport, caused_by};
 use crate::replay::ReplayBody;
 
@@ -33,7 +34,9 @@ pub type GrpcService = ClientService;
 ///
 /// Dial `discovery:///<service>` with a [`Discovery`](kratos_registry::Discovery) to follow the
 /// service's instances (one lazily connected HTTP/2 connection per node), or
-/// `grpc://host:port` for one address. Each call goes through the
+/// `grpc://host:port` for one address. Nodes registered as `grpcs://` (or
+/// `grpc://…?isSecure=true`) are dialled over TLS (feature `tls`; see
+/// `ClientBuilder::tls`), `grpc://` ones in plaintext (h2c). Each call goes through the
 /// [`Selector`] and reports its outcome (latency, gRPC status, transport
 /// error) to the balancer when the response ends. Unary and streaming calls
 /// work alike. Cheap to clone; clones share nodes, connections and
@@ -122,21 +125,27 @@ impl ClientBuilder<GrpcChannel> {
         let ClientBuilder {
             options, layers, ..
         } = self;
-        let connect_timeout = options.timeout;
-        let conns: Arc<ArcSwap<HashMap<String, Channel>>> = Arc::default();
+        let dialer = Dialer {
+            // gRPC is HTTP/2 only: ALPN offers `h2` alone.
+            connector: kratos_net::http::connector(&options.net_options().http2_only(true)),
+            connect_timeout: options.timeout,
+        };
+        let conns: Arc<ArcSwap<Conns>> = Arc::default();
         let (selector, resolver) = options
             .resolve("grpc", {
                 let conns = conns.clone();
+                let dialer = dialer.clone();
                 move |nodes| {
                     let old = conns.load();
                     let next = nodes
                         .iter()
                         .filter_map(|n| {
+                            let secure = endpoint::is_secure(n);
                             let ch = match old.get(n.address()) {
-                                Some(ch) => ch.clone(),
-                                None => node_channel(n.address(), connect_timeout)?,
+                                Some((was_secure, ch)) if *was_secure == secure => ch.clone(),
+                                _ => dialer.channel(n)?,
                             };
-                            Some((n.address().to_owned(), ch))
+                            Some((n.address().to_owned(), (secure, ch)))
                         })
                         .collect();
                     conns.store(Arc::new(next));
@@ -149,10 +158,7 @@ impl ClientBuilder<GrpcChannel> {
                 selector: selector.clone(),
                 target: target.clone(),
                 timeout: options.timeout,
-                transport: GrpcTransport {
-                    conns,
-                    connect_timeout,
-                },
+                transport: GrpcTransport { conns, dialer },
             }),
             grpc_timeout: http::HeaderValue::from_str(&format!("{}m", options.timeout.as_millis()))
                 .ok(),
@@ -187,12 +193,38 @@ impl Service<http::Request<Body>> for GrpcChannel {
     }
 }
 
-fn node_channel(address: &str, connect_timeout: Duration) -> Option<Channel> {
-    match Endpoint::from_shared(format!("http://{address}")) {
-        Ok(endpoint) => Some(endpoint.connect_timeout(connect_timeout).connect_lazy()),
-        Err(err) => {
-            tracing::warn!(%address, error = %err, "ignoring a node with an invalid address");
-            None
+/// One lazily connected channel per node, keyed by address, with whether it
+/// dials TLS.
+type Conns = HashMap<String, (bool, Channel)>;
+
+/// Makes a node's channel: tonic over the workspace's one connector
+/// (`kratos_net::http::connector`), which dials `http://` in the clear and,
+/// with the `tls` feature, `https://` over rustls. tonic hands the URI to a
+/// custom connector as is, so the scheme picks plaintext or TLS.
+#[derive(Clone)]
+struct Dialer {
+    connector: kratos_net::http::Connector,
+    connect_timeout: Duration,
+}
+
+impl Dialer {
+    fn channel(&self, node: &Node) -> Option<Channel> {
+        let address = node.address();
+        let scheme = if endpoint::is_secure(node) {
+            "https"
+        } else {
+            "http"
+        };
+        match Endpoint::from_shared(format!("{scheme}://{address}")) {
+            Ok(endpoint) => Some(
+                endpoint
+                    .connect_timeout(self.connect_timeout)
+                    .connect_with_connector_lazy(self.connector.clone()),
+            ),
+            Err(err) => {
+                tracing::warn!(%address, error = %err, "ignoring a node with an invalid address");
+                None
+            }
         }
     }
 }
@@ -235,8 +267,8 @@ impl Service<http::Request<AxumBody>> for PickService {
 
 /// Sends gRPC calls over one lazily connected HTTP/2 channel per node.
 struct GrpcTransport {
-    conns: Arc<ArcSwap<HashMap<String, Channel>>>,
-    connect_timeout: Duration,
+    conns: Arc<ArcSwap<Conns>>,
+    dialer: Dialer,
 }
 
 impl Transport for GrpcTransport {
@@ -249,12 +281,11 @@ impl Transport for GrpcTransport {
         node: &Node,
         req: http::Request<ReplayBody<AxumBody>>,
     ) -> impl Future<Output = Result<Self::Sent, BoxError>> + Send {
-        let channel = self
-            .conns
-            .load()
-            .get(node.address())
-            .cloned()
-            .or_else(|| node_channel(node.address(), self.connect_timeout));
+        let secure = endpoint::is_secure(node);
+        let channel = match self.conns.load().get(node.address()) {
+            Some((was_secure, ch)) if *was_secure == secure => Some(ch.clone()),
+            _ => self.dialer.channel(node),
+        };
         let address = node.address().to_owned();
         async move {
             let Some(channel) = channel else {

@@ -54,6 +54,8 @@ pub struct GrpcServer {
 pub struct GrpcServerBuilder {
     address: SocketAddr,
     endpoint: Option<String>,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ServerTls>,
     routes: Routes,
     services: Vec<&'static str>,
 }
@@ -64,6 +66,8 @@ impl GrpcServer {
         GrpcServerBuilder {
             address: SocketAddr::from(([0, 0, 0, 0], 0)),
             endpoint: None,
+            #[cfg(feature = "tls")]
+            tls: None,
             routes: Routes::default(),
             services: Vec::new(),
         }
@@ -86,6 +90,15 @@ impl GrpcServerBuilder {
     /// derived from the bound address.
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Serves TLS with `tls` (ALPN `h2`); the advertised endpoint is then
+    /// `grpcs://`. See [`tls`](crate::tls) for certificate reloading and mTLS.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -125,8 +138,11 @@ impl GrpcServerBuilder {
     /// The server.
     pub fn build(self) -> GrpcServer {
         let router = self.routes.into_axum_router();
+        let listener = Listener::new("grpc", self.address, self.endpoint, true, router);
+        #[cfg(feature = "tls")]
+        let listener = listener.with_tls(self.tls);
         GrpcServer {
-            listener: Listener::new("grpc", self.address, self.endpoint, true, router),
+            listener,
             services: self.services,
         }
     }

@@ -32,6 +32,9 @@ pub type HttpService = ClientService;
 /// `transport/http` client.
 ///
 /// Dial `discovery:///<service>` with a [`Discovery`](kratos_registry::Discovery), or `http://host:port`.
+/// Nodes registered as `https://` (or `http://…?isSecure=true`) are dialled
+/// over TLS (feature `tls`; see `ClientBuilder::tls`). A reply body is read
+/// up to [`reply_limit`](ClientBuilder::reply_limit) (16 MiB by default).
 /// [`invoke`](HttpClient::invoke) sends a JSON body and decodes a JSON reply;
 /// a non-2xx answer becomes the kratos [`Error`] its body describes
 /// ([`Error::from_http_response`]). No node: 503 `NODE_NOT_FOUND`; no answer
@@ -94,16 +97,17 @@ impl ClientBuilder<HttpClient> {
             options, layers, ..
         } = self;
         let (selector, resolver) = options.resolve("http", |_| {}).await?;
-        let client = kratos_net::http::client(
-            &kratos_net::http::ClientOptions::new().connect_timeout(options.timeout),
-        );
+        let client = kratos_net::http::client(&options.net_options());
         let target: Arc<str> = options.endpoint.into();
         let pick = PickService {
             picker: Arc::new(Picker {
                 selector: selector.clone(),
                 target: target.clone(),
                 timeout: options.timeout,
-                transport: HttpTransport { client },
+                transport: HttpTransport {
+                    client,
+                    reply_limit: options.reply_limit,
+                },
             }),
         };
         // Without user layers, one boxed service per call instead of two.
@@ -119,6 +123,19 @@ impl ClientBuilder<HttpClient> {
             target,
             _resolver: resolver.map(Arc::new),
         })
+    }
+}
+
+impl ClientBuilder<HttpClient> {
+    /// The most of a reply body the client reads (default
+    /// [`DEFAULT_BODY_LIMIT`](kratos_net::http::DEFAULT_BODY_LIMIT), 16
+    /// MiB). A longer reply fails the call with 502 [`REPLY_TOO_LARGE`]
+    /// once the limit is reached (or at once when its `content-length`
+    /// says so), without buffering the rest; it does not count against the
+    /// node.
+    pub fn reply_limit(mut self, bytes: usize) -> Self {
+        self.options.reply_limit = bytes;
+        self
     }
 }
 
@@ -210,6 +227,22 @@ impl HttpClient {
     }
 }
 
+/// The reason of the error a reply over the client's reply limit gets.
+pub const REPLY_TOO_LARGE: &str = "REPLY_TOO_LARGE";
+
+/// The 502 for a reply body over `limit` bytes: the server answered, but
+/// with more than this client reads.
+fn reply_too_large(node: &Node, limit: usize) -> Error {
+    Error::new(
+        http::StatusCode::BAD_GATEWAY.as_u16(),
+        REPLY_TOO_LARGE,
+        format!(
+            "the reply from {} is over {limit} bytes (the client's reply_limit)",
+            node.address()
+        ),
+    )
+}
+
 /// Picks a node per call and sends the request there.
 #[derive(Clone)]
 struct PickService {
@@ -234,9 +267,10 @@ impl Service<http::Request<Body>> for PickService {
 }
 
 /// Sends HTTP/1.1 requests through a pooled hyper client, reading each
-/// response whole.
+/// response whole (at most `reply_limit` bytes of it).
 struct HttpTransport {
     client: kratos_net::http::Client<ReplayBody<Body>>,
+    reply_limit: usize,
 }
 
 impl Transport for HttpTransport {
@@ -250,7 +284,8 @@ impl Transport for HttpTransport {
         mut req: http::Request<ReplayBody<Body>>,
     ) -> impl Future<Output = Result<Self::Sent, BoxError>> + Send {
         let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-        let uri = format!("http://{}{path}", node.address()).parse::<http::Uri>();
+        // The node's scheme: `http`, or `https` for a TLS node.
+        let uri = format!("{}://{}{path}", node.scheme(), node.address()).parse::<http::Uri>();
         let client = self.client.clone();
         async move {
             *req.uri_mut() = uri?;
@@ -272,15 +307,28 @@ impl Transport for HttpTransport {
         done: Done,
     ) -> Result<Self::Response, Error> {
         let (parts, body) = resp.into_parts();
-        let body = match tokio::time::timeout_at(call.deadline, body.collect()).await {
-            Ok(Ok(body)) => body.to_bytes(),
-            Ok(Err(e)) => {
-                let err = call.failed(&e.into());
-                done.done(DoneInfo::unreachable(err.clone()));
+        let limit = self.reply_limit;
+        // A body announced too large (its content-length) is not waited for.
+        let read = if http_body::Body::size_hint(&body).lower() > limit as u64 {
+            Err(None)
+        } else {
+            let body = http_body_util::Limited::new(body, limit).collect();
+            match tokio::time::timeout_at(call.deadline, body).await {
+                Ok(Ok(body)) => Ok(body.to_bytes()),
+                Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(None),
+                Ok(Err(e)) => Err(Some(call.failed(&e))),
+                Err(_) => Err(Some(call.timed_out())),
+            }
+        };
+        let body = match read {
+            Ok(body) => body,
+            Err(None) => {
+                // The server answered, with too much: not the node's fault.
+                let err = reply_too_large(call.node, limit);
+                done.done(DoneInfo::new().with_error(err.clone()));
                 return Err(err);
             }
-            Err(_) => {
-                let err = call.timed_out();
+            Err(Some(err)) => {
                 done.done(DoneInfo::unreachable(err.clone()));
                 return Err(err);
             }

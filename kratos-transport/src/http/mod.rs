@@ -18,7 +18,7 @@ pub(crate) mod operations;
 mod routes;
 mod server;
 
-pub use client::{BoxError, HttpClient, HttpClientBuilder, HttpService};
+pub use client::{BoxError, HttpClient, HttpClientBuilder, HttpService, REPLY_TOO_LARGE};
 pub use codec::{CODEC_REASON, Json};
 pub use routes::Routes;
 pub use server::{HEALTH_PATH, HttpServer, HttpServerBuilder};

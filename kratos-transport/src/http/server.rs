@@ -55,6 +55,8 @@ pub struct HttpServer {
 pub struct HttpServerBuilder {
     address: SocketAddr,
     endpoint: Option<String>,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ServerTls>,
     routes: Routes,
 }
 
@@ -64,6 +66,8 @@ impl HttpServer {
         HttpServerBuilder {
             address: SocketAddr::from(([0, 0, 0, 0], 0)),
             endpoint: None,
+            #[cfg(feature = "tls")]
+            tls: None,
             routes: Routes::default(),
         }
     }
@@ -85,6 +89,15 @@ impl HttpServerBuilder {
     /// derived from the bound address.
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Serves TLS with `tls` (ALPN `h2` and `http/1.1`); the advertised endpoint is then
+    /// `https://`. See [`tls`](crate::tls) for certificate reloading and mTLS.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -124,8 +137,11 @@ impl HttpServerBuilder {
     /// The server.
     pub fn build(self) -> HttpServer {
         let (router, operations) = self.routes.into_parts();
+        let listener = Listener::new("http", self.address, self.endpoint, false, router);
+        #[cfg(feature = "tls")]
+        let listener = listener.with_tls(self.tls);
         HttpServer {
-            listener: Listener::new("http", self.address, self.endpoint, false, router),
+            listener,
             operations: Arc::new(operations),
         }
     }
