@@ -38,6 +38,7 @@
 //! | `nacos` | Nacos config source |
 //! | `prometheus` | `middleware::metrics::prometheus`, a recorder rendered for a `/metrics` route |
 //! | `otlp` | `middleware::tracing::otlp`, span export to an OpenTelemetry collector over OTLP/gRPC |
+//! | `tls` | [`tls`](crate::tls): TLS with rustls (ring, no OpenSSL) on both servers and clients (mTLS, certificates re-read when their files change, `grpcs://`/`https://` nodes), and for the Consul, Apollo and Nacos clients |
 //!
 //! # Structure
 //!
@@ -45,6 +46,7 @@
 //! |---|---|---|
 //! | [`core`] | `kratos-core` | [`App`], [`Server`], [`Error`], [`TransportInfo`], [`Metadata`] |
 //! | [`http`], [`grpc`] | `kratos-transport` | the HTTP and gRPC servers |
+//! | `tls` (feature `tls`) | `kratos-transport` | `ServerTls`, `ClientTls`, `Identity` |
 //! | [`registry`] | `kratos-registry` | `Registrar`, `Discovery`, `ServiceInstance`, backends |
 //! | [`selector`] | `kratos-selector` | balancers for discovery-aware clients |
 //! | [`config`] | `kratos-config` | watched configuration sources |
@@ -61,4 +63,6 @@ pub use kratos_core::{
 pub use kratos_middleware as middleware;
 pub use kratos_registry as registry;
 pub use kratos_selector as selector;
+#[cfg(feature = "tls")]
+pub use kratos_transport::tls;
 pub use kratos_transport::{grpc, http};

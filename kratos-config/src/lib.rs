@@ -54,6 +54,7 @@
 //! | `consul` | off | `remote::ConsulSource`: a Consul KV prefix, blocking queries |
 //! | `apollo` | off | `remote::ApolloSource`: Apollo namespaces, long-polled |
 //! | `nacos` | off | `remote::NacosSource`: a Nacos config, long-polled |
+//! | `tls` | off | with `consul`, `apollo` or `nacos`: `https://` addresses and each source's `.tls(ClientTls)` (CA roots, client certificate; rustls with ring) |
 //!
 //! File, env and memory sources are always built.
 //!

@@ -32,6 +32,7 @@
 //! | `etcd` | off | [`etcd::EtcdRegistry`], an etcd v3 backend wire-compatible with Go Kratos (the `etcd-client` crate needs `protoc` at build time: `apt-get install -y protobuf-compiler libprotobuf-dev`) |
 //! | `etcd-tls` | off | TLS for the etcd backend (implies `etcd`; rustls with ring) |
 //! | `consul` | off | [`consul::ConsulRegistry`], a Consul backend over the agent's HTTP API |
+//! | `tls` | off | with `consul`: `https://` agents and `ConsulRegistryBuilder::tls` (CA roots, client certificate; rustls with ring) |
 //!
 //! # Structure
 //!

@@ -47,13 +47,14 @@ impl TestPki {
             .tempdir()
             .expect("a temporary directory");
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.distinguished_name.push(
-            DnType::CommonName,
-            format!("kratos-rs test CA {}", std::process::id()),
-        );
+        // A unique subject per CA: a client finds an issuer by name, so two
+        // CAs with one name would fail as a bad signature, not as unknown.
+        let serial = next_serial();
+        let subject = format!("kratos-rs test CA {:x?}", serial.to_bytes());
+        params.distinguished_name.push(DnType::CommonName, subject);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        params.serial_number = Some(next_serial());
+        params.serial_number = Some(serial);
         let key = KeyPair::generate().expect("a P-256 key");
         let cert = params.self_signed(&key).expect("the CA certificate");
         let ca_pem = cert.pem();

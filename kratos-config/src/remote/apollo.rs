@@ -68,6 +68,15 @@ impl ApolloSource {
         }
     }
 
+    /// Dials an `https://` config service with `tls` (given CA roots, a client
+    /// certificate, a server-name override) instead of the system's roots.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: kratos_net::tls::ClientTls) -> Self {
+        self.client = super::http_client::HttpClient::with_tls(tls);
+        self
+    }
+
     /// The cluster (default `default`).
     pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
         self.cluster = cluster.into();

@@ -58,6 +58,15 @@ impl ConsulSource {
         }
     }
 
+    /// Dials an `https://` agent with `tls` (given CA roots, a client
+    /// certificate, a server-name override) instead of the system's roots.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: kratos_net::tls::ClientTls) -> Self {
+        self.client = super::http_client::HttpClient::with_tls(tls);
+        self
+    }
+
     /// The ACL token sent as `X-Consul-Token`.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());

@@ -26,8 +26,19 @@ pub(crate) struct HttpClient {
 
 impl HttpClient {
     pub(crate) fn new() -> Self {
+        Self::with_options(&net::ClientOptions::new())
+    }
+
+    /// A client dialling `https://` with `tls`: what every source's `tls`
+    /// method builds.
+    #[cfg(feature = "tls")]
+    pub(crate) fn with_tls(tls: kratos_net::tls::ClientTls) -> Self {
+        Self::with_options(&net::ClientOptions::new().tls(tls))
+    }
+
+    fn with_options(options: &net::ClientOptions) -> Self {
         Self {
-            client: net::client(&net::ClientOptions::new()),
+            client: net::client(options),
         }
     }
 

@@ -50,6 +50,15 @@ impl NacosSource {
         }
     }
 
+    /// Dials an `https://` server with `tls` (given CA roots, a client
+    /// certificate, a server-name override) instead of the system's roots.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: kratos_net::tls::ClientTls) -> Self {
+        self.client = super::http_client::HttpClient::with_tls(tls);
+        self
+    }
+
     /// The group (default `DEFAULT_GROUP`).
     pub fn group(mut self, group: impl Into<String>) -> Self {
         self.group = group.into();

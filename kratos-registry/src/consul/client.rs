@@ -80,6 +80,7 @@ impl Client {
         token: Option<String>,
         datacenter: Option<String>,
         request_timeout: Duration,
+        http: &net::ClientOptions,
     ) -> Self {
         let address = address.trim_end_matches('/');
         let base = if address.contains("://") {
@@ -92,7 +93,7 @@ impl Client {
             token,
             datacenter,
             request_timeout,
-            http: net::client(&net::ClientOptions::new().connect_timeout(request_timeout)),
+            http: net::client(http),
         }
     }
 

@@ -1,8 +1,11 @@
 //! A Consul backend over the agent's HTTP API, laid out as Go Kratos's
 //! `contrib/registry/consul` does.
 //!
-//! Enabled by the `consul` feature; talks plain HTTP through hyper-util
-//! (for TLS, run a local agent or a TLS-terminating sidecar).
+//! Enabled by the `consul` feature; talks HTTP through the workspace's
+//! pooled client (`kratos_net::http`). With the `tls` feature too, an
+//! `https://` address is dialled over TLS, verified against the system's
+//! roots or the CA given to [`ConsulRegistryBuilder::tls`], which can also
+//! carry a client certificate (Consul's `verify_incoming`).
 //!
 //! # Registration
 //!
@@ -104,7 +107,8 @@ impl fmt::Debug for ConsulRegistry {
 
 impl ConsulRegistry {
     /// Options for a registry talking to the agent at `address`
-    /// (`http://127.0.0.1:8500`; the scheme may be left out).
+    /// (`http://127.0.0.1:8500`, or `https://…` with the `tls` feature; the
+    /// scheme may be left out for `http`).
     pub fn builder(address: impl Into<String>) -> ConsulRegistryBuilder {
         ConsulRegistryBuilder {
             address: address.into(),
@@ -115,6 +119,8 @@ impl ConsulRegistry {
             wait: Duration::from_secs(55),
             request_timeout: Duration::from_secs(5),
             backoff: (Duration::from_millis(500), Duration::from_secs(30)),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -155,6 +161,8 @@ pub struct ConsulRegistryBuilder {
     wait: Duration,
     request_timeout: Duration,
     backoff: (Duration, Duration),
+    #[cfg(feature = "tls")]
+    tls: Option<kratos_net::tls::ClientTls>,
 }
 
 impl fmt::Debug for ConsulRegistryBuilder {
@@ -215,8 +223,23 @@ impl ConsulRegistryBuilder {
         self
     }
 
+    /// Dials an `https://` agent with `tls` (given CA roots, a client
+    /// certificate) instead of the system's roots.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, tls: kratos_net::tls::ClientTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Builds the registry; no request is made yet.
     pub fn build(self) -> ConsulRegistry {
+        let http = kratos_net::http::ClientOptions::new().connect_timeout(self.request_timeout);
+        #[cfg(feature = "tls")]
+        let http = match self.tls {
+            Some(tls) => http.tls(tls),
+            None => http,
+        };
         ConsulRegistry {
             inner: Arc::new(Inner {
                 client: client::Client::new(
@@ -224,6 +247,7 @@ impl ConsulRegistryBuilder {
                     self.token,
                     self.datacenter,
                     self.request_timeout,
+                    &http,
                 ),
                 heartbeat: self.heartbeat,
                 deregister_critical_after: self.deregister_critical_after,

@@ -1,0 +1,63 @@
+//! A discovery client reaching a `grpcs://` and an `https://` instance.
+
+use kratos::registry::{Discovery, MemoryRegistry};
+use kratos_testing::TestPki;
+use tonic_health::pb::health_check_response::ServingStatus;
+
+use crate::common::{self, SERVICE};
+
+#[tokio::test]
+async fn discovery_clients_reach_grpcs_and_https_instances() {
+    let pki = TestPki::new();
+    let registry = MemoryRegistry::new();
+    let app = common::start(common::server_tls(&pki), &registry).await;
+
+    // The servers advertise, and register, the TLS schemes.
+    let endpoints = app.endpoints().to_vec();
+    assert!(
+        endpoints
+            .iter()
+            .any(|e| e.starts_with("https://127.0.0.1:")),
+        "{endpoints:?}"
+    );
+    assert!(
+        endpoints
+            .iter()
+            .any(|e| e.starts_with("grpcs://127.0.0.1:")),
+        "{endpoints:?}"
+    );
+    let registered = registry.get_service(SERVICE).await.unwrap();
+    assert_eq!(registered[0].endpoints, endpoints);
+
+    let channel = common::grpc_channel(&registry, common::client_tls(&pki)).await;
+    let status = common::health_check(channel)
+        .await
+        .expect("a health check over TLS");
+    assert_eq!(status, ServingStatus::Serving as i32);
+
+    let client = common::http_client(&registry, common::client_tls(&pki)).await;
+    let reply = common::hello(&client).await.expect("GET /hello over TLS");
+    assert_eq!(reply, serde_json::json!({"hello": "tls"}));
+
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_server_not_signed_by_the_trusted_ca_is_refused() {
+    let pki = TestPki::new();
+    let other = TestPki::new();
+    let registry = MemoryRegistry::new();
+    let app = common::start(common::server_tls(&pki), &registry).await;
+
+    // Trusting another CA: both clients fail to connect, naming the reason.
+    let channel = common::grpc_channel(&registry, common::client_tls(&other)).await;
+    let status = common::health_check(channel).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+    assert!(status.message().contains("UnknownIssuer"), "{status:?}");
+    let client = common::http_client(&registry, common::client_tls(&other)).await;
+    let err = common::hello(&client).await.unwrap_err();
+    assert_eq!(err.code(), 503, "{err:?}");
+    assert!(err.message().contains("UnknownIssuer"), "{err:?}");
+
+    app.stop().await.unwrap();
+}
