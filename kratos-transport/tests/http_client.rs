@@ -153,3 +153,85 @@ async fn block_waits_for_the_first_instance() {
     assert_eq!(hello(&client, "ada").await.unwrap(), "Hello ada from a");
     a.stop().await;
 }
+
+/// Serves every connection with `head` and then `body_len` bytes of body
+/// (`None`: chunks until the client hangs up).
+async fn big_replier(head: &'static str, body_len: Option<usize>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                if conn.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                match body_len {
+                    Some(len) => {
+                        let _ = conn.write_all(&vec![b'x'; len]).await;
+                    }
+                    None => {
+                        let mut chunk = b"400\r\n".to_vec();
+                        chunk.extend_from_slice(&[b'x'; 1024]);
+                        chunk.extend_from_slice(b"\r\n");
+                        while conn.write_all(&chunk).await.is_ok() {}
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_reply_over_the_limit_is_a_clear_error_not_unbounded_memory() {
+    use kratos_transport::http::REPLY_TOO_LARGE;
+    // Announced by its content-length.
+    let url = big_replier(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000\r\n\r\n",
+        Some(10),
+    )
+    .await;
+    let client = HttpClient::builder()
+        .endpoint(url)
+        .reply_limit(64 * 1024)
+        .connect()
+        .await
+        .unwrap();
+    let err = client
+        .invoke::<_, serde_json::Value>(http::Method::GET, "/big", &())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.reason()),
+        (502, REPLY_TOO_LARGE),
+        "{err:?}"
+    );
+    assert!(err.message().contains("over 65536 bytes"), "{err:?}");
+    // The node is not blamed for it.
+    assert_eq!(client.selector().nodes().len(), 1);
+
+    // Streamed without end: stopped at the limit.
+    let url = big_replier(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+        None,
+    )
+    .await;
+    let client = HttpClient::builder()
+        .endpoint(url)
+        .reply_limit(64 * 1024)
+        .connect()
+        .await
+        .unwrap();
+    let err = client
+        .invoke::<_, serde_json::Value>(http::Method::GET, "/endless", &())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.reason()),
+        (502, REPLY_TOO_LARGE),
+        "{err:?}"
+    );
+}

@@ -61,3 +61,38 @@ async fn a_server_not_signed_by_the_trusted_ca_is_refused() {
 
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn go_kratos_is_secure_endpoints_are_dialled_over_tls() {
+    use kratos::registry::{Registrar, ServiceInstance};
+
+    let pki = TestPki::new();
+    let served = MemoryRegistry::new();
+    let app = common::start(common::server_tls(&pki), &served).await;
+    // Re-register the instance as an older Go Kratos service spells it.
+    let go_form: Vec<String> = app
+        .endpoints()
+        .iter()
+        .map(|e| {
+            e.replacen("grpcs://", "grpc://", 1)
+                .replacen("https://", "http://", 1)
+                + "?isSecure=true"
+        })
+        .collect();
+    let registry = MemoryRegistry::new();
+    let mut instance = ServiceInstance::new("go-1", SERVICE);
+    instance.endpoints = go_form;
+    registry.register(&instance).await.unwrap();
+
+    let channel = common::grpc_channel(&registry, common::client_tls(&pki)).await;
+    assert_eq!(channel.selector().nodes()[0].node().scheme(), "grpcs");
+    let status = common::health_check(channel)
+        .await
+        .expect("a health check over TLS");
+    assert_eq!(status, ServingStatus::Serving as i32);
+    let client = common::http_client(&registry, common::client_tls(&pki)).await;
+    assert_eq!(client.selector().nodes()[0].node().scheme(), "https");
+    common::hello(&client).await.expect("GET /hello over TLS");
+
+    app.stop().await.unwrap();
+}
