@@ -38,7 +38,7 @@
 //! | `nacos` | Nacos config source |
 //! | `prometheus` | `middleware::metrics::prometheus`, a recorder rendered for a `/metrics` route |
 //! | `otlp` | `middleware::tracing::otlp`, span export to an OpenTelemetry collector over OTLP/gRPC |
-//! | `tls` | [`tls`](crate::tls): TLS with rustls (ring, no OpenSSL) on both servers and clients (mTLS, certificates re-read when their files change, `grpcs://`/`https://` nodes), and for the Consul, Apollo and Nacos clients |
+//! | `tls` | `kratos::tls`: TLS with rustls (ring, no OpenSSL) on both servers and clients (mTLS, certificates re-read when their files change, `grpcs://`/`https://` nodes), and for the Consul, Apollo and Nacos clients |
 //!
 //! # Structure
 //!

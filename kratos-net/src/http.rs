@@ -9,8 +9,8 @@
 //!
 //! **TLS.** With the `tls` feature, [`Connector`] is hyper-rustls's
 //! `HttpsConnector<HttpConnector>`: the same client dials `http://` in the
-//! clear and `https://` with rustls, verified with the [`ClientTls`](crate::tls::ClientTls)
-//! of [`ClientOptions::tls`] (the system's roots when none is given).
+//! clear and `https://` with rustls, verified with the `tls::ClientTls` of
+//! `ClientOptions::tls` (the system's roots when none is given).
 //! Without the feature it is hyper-util's plain `HttpConnector`, and an
 //! `https://` request fails ("invalid URL, scheme is not http"). Code that
 //! names only [`Connector`], [`Client`], [`client`] and [`connector`]
@@ -155,8 +155,7 @@ where
 /// With the `tls` feature, a TLS configuration that cannot be built (a CA
 /// file missing, say) is logged as an error and makes every `https://` dial
 /// of this connector fail with that error; `http://` dials still work.
-/// Call [`ClientTls::client_config`](crate::tls::ClientTls::client_config)
-/// first to fail early instead.
+/// Call `tls::ClientTls::client_config` first to fail early instead.
 pub fn connector(options: &ClientOptions) -> Connector {
     let mut http = HttpConnector::new();
     http.set_connect_timeout(options.connect_timeout);

@@ -25,10 +25,9 @@
 //!   `send`, used by config's remote sources, the Consul registry and the
 //!   transport's HTTP client. With `tls`, its connector dials `https://` as
 //!   well: the one TLS client construction of the workspace.
-//! - `tls` (feature `tls`): [`Identity`](tls::Identity) (a certificate chain
-//!   and key, re-read when its files change), [`ServerTls`](tls::ServerTls)
-//!   (optionally requiring client certificates) and
-//!   [`ClientTls`](tls::ClientTls) (roots, client certificate, server name).
+//! - `tls` (feature `tls`): `Identity` (a certificate chain and key, re-read
+//!   when its files change), `ServerTls` (optionally requiring client
+//!   certificates) and `ClientTls` (roots, client certificate, server name).
 #![forbid(unsafe_code)]
 #![warn(
     missing_docs,

@@ -42,7 +42,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `tls` | off | [`tls`]: TLS (rustls with `ring`, no OpenSSL) on both servers (`.tls(ServerTls)`, mTLS, certificates re-read on change) and both clients (`.tls(ClientTls)`; `grpcs://`/`https://` nodes dialled over TLS) |
+//! | `tls` | off | `tls`: TLS (rustls with `ring`, no OpenSSL) on both servers (`.tls(ServerTls)`, mTLS, certificates re-read on change) and both clients (`.tls(ClientTls)`; `grpcs://`/`https://` nodes dialled over TLS) |
 //!
 //! # Structure
 //!

@@ -4,7 +4,7 @@
 //! Enabled by the `consul` feature; talks HTTP through the workspace's
 //! pooled client (`kratos_net::http`). With the `tls` feature too, an
 //! `https://` address is dialled over TLS, verified against the system's
-//! roots or the CA given to [`ConsulRegistryBuilder::tls`], which can also
+//! roots or the CA given to `ConsulRegistryBuilder::tls`, which can also
 //! carry a client certificate (Consul's `verify_incoming`).
 //!
 //! # Registration
