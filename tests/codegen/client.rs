@@ -223,11 +223,24 @@ async fn generated_client_reports_an_unreachable_server() {
 
 #[tokio::test]
 async fn generated_client_reports_a_base_url_it_cannot_dial() {
-    let client = OrderServiceHttpClient::new("https://127.0.0.1:1");
+    let client = OrderServiceHttpClient::new("ftp://127.0.0.1:1");
     let err = client.get_order(get_request(1)).await.unwrap_err();
     assert_eq!(
         (err.code(), err.reason()),
         (400, "INVALID_TARGET"),
         "{err:?}"
     );
+    // `https://` needs the `tls` feature; with it, it is dialled.
+    let client = OrderServiceHttpClient::new("https://127.0.0.1:1");
+    let err = client.get_order(get_request(1)).await.unwrap_err();
+    if cfg!(feature = "tls") {
+        assert_eq!((err.code(), err.reason()), (503, "TRANSPORT"), "{err:?}");
+    } else {
+        assert_eq!(
+            (err.code(), err.reason()),
+            (400, "INVALID_TARGET"),
+            "{err:?}"
+        );
+        assert!(err.message().contains("`tls` feature"), "{err:?}");
+    }
 }
