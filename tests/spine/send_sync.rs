@@ -27,6 +27,13 @@ fn public_types_and_futures_are_send() {
     send_sync::<Box<dyn Source>>();
     send_sync::<Config>();
     send_sync::<Handle<String>>();
+    #[cfg(feature = "tls")]
+    {
+        send_sync::<kratos::tls::ServerTls>();
+        send_sync::<kratos::tls::ClientTls>();
+        send_sync::<kratos::tls::Identity>();
+        send_sync::<kratos::tls::TlsError>();
+    }
 
     let app = App::builder().signals([]).build();
     let stop = app.stop_handle();

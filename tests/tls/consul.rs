@@ -75,3 +75,35 @@ async fn the_consul_registry_registers_and_discovers_over_https() {
 
     proxy.abort();
 }
+
+/// `PUT /v1/kv/<key>` on the stand-in, in the clear.
+async fn put_kv(agent: &ConsulAgent, key: &str, value: &'static str) {
+    use http_body_util::Full;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+    let req = http::Request::put(format!("{}/v1/kv/{key}", agent.address()))
+        .body(Full::from(value))
+        .unwrap();
+    let resp = client.request(req).await.unwrap();
+    assert!(resp.status().is_success(), "{resp:?}");
+}
+
+#[tokio::test]
+async fn the_consul_config_source_loads_over_https() {
+    use kratos::config::Config;
+    use kratos::config::remote::ConsulSource;
+
+    let pki = TestPki::new();
+    let agent = ConsulAgent::start().await;
+    put_kv(&agent, "tls-app/base.yaml", "orders:\n  max: 10\n").await;
+    let (url, proxy) = tls_proxy(&pki, agent.local_addr()).await;
+
+    let config = Config::builder()
+        .source(ConsulSource::new(&url, "tls-app/").tls(common::client_tls(&pki)))
+        .build();
+    config.load().await.expect("load over https");
+    assert_eq!(config.get::<u32>("orders.max").unwrap(), 10);
+
+    proxy.abort();
+}
