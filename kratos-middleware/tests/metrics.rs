@@ -91,16 +91,18 @@ fn split_labels(labels: &str) -> Vec<&str> {
 async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
     let prometheus = Prometheus::install().expect("the only recorder in this binary");
     let scrape = prometheus.clone();
+    // A layer wraps every route and service, whether it is added before
+    // or after them.
     let http = HttpServer::builder()
         .address(([127, 0, 0, 1], 0))
+        .layer(MetricsLayer::server())
         .route("/hello/{name}", get(hello))
         .route("/metrics", get(move || std::future::ready(scrape.render())))
-        .layer(MetricsLayer::server())
         .build();
     let grpc = GrpcServer::builder()
         .address(([127, 0, 0, 1], 0))
-        .add_service(GreeterServer::new(TestGreeter))
         .layer(MetricsLayer::server())
+        .add_service(GreeterServer::new(TestGreeter))
         .build();
     let app = App::builder()
         .name("metrics-test")
@@ -140,6 +142,8 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
     };
     assert_eq!(get("/hello/a").await.0, 200);
     assert_eq!(get("/hello/nobody").await.0, 404);
+    assert_eq!(get("/no/such/route").await.0, 404);
+    assert_eq!(get("/no/such/route/either").await.0, 404);
 
     let (status, text) = get("/metrics").await;
     assert_eq!(status, 200);
@@ -190,6 +194,14 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
             r#"server_requests_code_total{{code="404",kind="http",{route},reason="USER_NOT_FOUND"}}"#
         )),
         1.0
+    );
+    // An unknown route's 404 goes through the user layers too, under one
+    // empty operation whatever the path (a bounded label).
+    assert_eq!(
+        value(
+            r#"server_requests_code_total{code="404",kind="http",operation="",reason="NOT_FOUND"}"#
+        ),
+        2.0
     );
     assert!(text.contains("# HELP server_requests_code_total"), "{text}");
 

@@ -90,12 +90,15 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod activity;
 mod client_builder;
 mod discovery;
 mod endpoint;
 pub mod grpc;
 pub mod http;
 mod info;
+mod layers;
+mod limits;
 mod pick;
 mod replay;
 mod serve;
@@ -105,3 +108,4 @@ pub mod tls;
 
 pub use client_builder::{BoxError, ClientBuilder, ClientService};
 pub use discovery::{DEFAULT_TIMEOUT, NODE_NOT_FOUND};
+pub use limits::Limits;

@@ -5,26 +5,37 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
 use hyper::server::conn::http2;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use kratos_core::Error;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
+use crate::Limits;
+use crate::activity::{Activity, Tracked};
 use crate::endpoint;
 
 /// Pause after an accept error (e.g. out of file descriptors) before retrying.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// While the connection cap is reached, how often idle connections are asked
+/// to close.
+const EVICT_EVERY: Duration = Duration::from_millis(250);
+/// At the connection cap, a connection idle for this long is closed to make
+/// room (a connection that just opened gets time to send its request).
+const EVICT_IDLE_AFTER: Duration = Duration::from_secs(1);
+/// How often reaching the connection cap is logged as a warning, at most.
+const CAP_WARN_EVERY: Duration = Duration::from_secs(60);
 
 /// How long a TLS client may take to complete its handshake.
 #[cfg_attr(not(feature = "tls"), allow(dead_code))]
@@ -44,6 +55,7 @@ pub(crate) struct Listener {
     address: SocketAddr,
     advertised: Option<String>,
     http2_only: bool,
+    limits: Limits,
     router: Mutex<Option<Router>>,
     local_addr: OnceLock<SocketAddr>,
     endpoint: OnceLock<String>,
@@ -54,7 +66,7 @@ pub(crate) struct Listener {
 }
 
 /// Signals shared by the accept loop and every connection task.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Tokens {
     /// Stop accepting; connections finish their in-flight requests.
     shutdown: CancellationToken,
@@ -62,6 +74,25 @@ struct Tokens {
     abort: CancellationToken,
     /// Every connection task, so stop can wait for them.
     connections: TaskTracker,
+    /// The connection cap is reached: idle connections close.
+    evict: Arc<Notify>,
+    /// The first bytes of a connection must arrive within this.
+    header_read_timeout: Duration,
+    /// A connection with no call in flight for this long closes.
+    idle_timeout: Duration,
+}
+
+impl Tokens {
+    fn new(limits: &Limits) -> Self {
+        Self {
+            shutdown: CancellationToken::new(),
+            abort: CancellationToken::new(),
+            connections: TaskTracker::new(),
+            evict: Arc::default(),
+            header_read_timeout: limits.header_read_timeout(),
+            idle_timeout: limits.idle_timeout(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -76,6 +107,7 @@ impl Listener {
         address: SocketAddr,
         advertised: Option<String>,
         http2_only: bool,
+        limits: Limits,
         router: Router,
     ) -> Self {
         Self {
@@ -83,6 +115,7 @@ impl Listener {
             address,
             advertised,
             http2_only,
+            limits,
             router: Mutex::new(Some(router)),
             local_addr: OnceLock::new(),
             endpoint: OnceLock::new(),
@@ -155,16 +188,17 @@ impl Listener {
         let _ = self.local_addr.set(local);
         let _ = self.endpoint.set(endpoint.clone());
 
-        // gRPC speaks HTTP/2 only: serve it with hyper's HTTP/2 connection
-        // directly, without sniffing the protocol first (and without the
-        // rewind buffer every read of a sniffed connection goes through).
-        let builder = if self.http2_only {
-            Protocol::Http2(http2::Builder::new(TokioExecutor::new()))
-        } else {
-            Protocol::Auto(auto::Builder::new(TokioExecutor::new()))
-        };
-        let tokens = Tokens::default();
-        let accept = tokio::spawn(accept_loop(listener, service, builder, tokens.clone(), tls));
+        let builder = Protocol::new(self.http2_only, &self.limits);
+        let tokens = Tokens::new(&self.limits);
+        let permits = Arc::new(Semaphore::new(self.limits.max_connections()));
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            service,
+            builder,
+            permits,
+            tokens.clone(),
+            tls,
+        ));
         *self.running.lock_unpoisoned() = Some(Running { tokens, accept });
         Ok(())
     }
@@ -205,17 +239,32 @@ impl Listener {
     pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
         self.local_addr.get().copied()
     }
+
+    /// The limits the server runs with.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
+    }
 }
 
 async fn accept_loop<S: HttpService>(
     listener: TcpListener,
     service: S,
     builder: Protocol,
+    permits: Arc<Semaphore>,
     tokens: Tokens,
     tls: Option<Acceptor>,
 ) {
-    let service = TowerToHyperService::new(service);
+    let mut capped = Capped::default();
     loop {
+        // A connection is accepted only with a permit: past the cap the
+        // kernel's backlog holds new connections until one closes.
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => match capped.wait(&permits, &tokens).await {
+                Some(permit) => permit,
+                None => break,
+            },
+        };
         let stream = tokio::select! {
             biased;
             () = tokens.shutdown.cancelled() => break,
@@ -234,28 +283,95 @@ async fn accept_loop<S: HttpService>(
             service.clone(),
             builder.clone(),
             tokens.clone(),
+            permit,
             tls.clone(),
         ));
     }
     drop(listener);
 }
 
+/// The accept loop's state at the connection cap: when it last warned.
+#[derive(Debug, Default)]
+struct Capped {
+    warned: Option<Instant>,
+}
+
+impl Capped {
+    /// Waits for a free connection slot, asking idle connections to close
+    /// meanwhile; `None` when the server stops first.
+    async fn wait(
+        &mut self,
+        permits: &Arc<Semaphore>,
+        tokens: &Tokens,
+    ) -> Option<OwnedSemaphorePermit> {
+        let now = Instant::now();
+        if self
+            .warned
+            .is_none_or(|at| now.duration_since(at) >= CAP_WARN_EVERY)
+        {
+            self.warned = Some(now);
+            tracing::warn!(
+                open = tokens.connections.len(),
+                "connection limit reached: new connections wait, idle ones are closed"
+            );
+        }
+        loop {
+            tokens.evict.notify_waiters();
+            tokio::select! {
+                biased;
+                () = tokens.shutdown.cancelled() => return None,
+                permit = permits.clone().acquire_owned() => return permit.ok(),
+                () = tokio::time::sleep(EVICT_EVERY) => {}
+            }
+        }
+    }
+}
+
 /// Serves one accepted connection; with TLS, after its handshake (in this
 /// task, never in the accept loop, and within [`TLS_HANDSHAKE_TIMEOUT`]).
 async fn serve_connection<S: HttpService>(
     stream: TcpStream,
-    service: TowerToHyperService<S>,
+    service: S,
     builder: Protocol,
     tokens: Tokens,
+    _permit: OwnedSemaphorePermit,
     tls: Option<Acceptor>,
 ) {
     let _ = stream.set_nodelay(true);
+    let activity = Activity::new();
+    // HTTP/2 and protocol detection have no header timer of their own: a
+    // connection that sends nothing is closed here.
+    let mut first = [0u8; 1];
+    let sent = tokio::select! {
+        biased;
+        () = tokens.shutdown.cancelled() => return,
+        () = evicted(&tokens, &activity) => return,
+        sent = tokio::time::timeout(tokens.header_read_timeout, stream.peek(&mut first)) => sent,
+    };
+    match sent {
+        Ok(Ok(n)) if n > 0 => {}
+        Ok(Ok(_)) => return,
+        Ok(Err(err)) => {
+            tracing::debug!(error = %err, "connection failed before its first request");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(
+                timeout = ?tokens.header_read_timeout,
+                "connection sent nothing within the header read timeout, closing it"
+            );
+            return;
+        }
+    }
     match tls {
-        None => serve_io(TokioIo::new(stream), service, builder, tokens).await,
+        None => serve_io(TokioIo::new(stream), service, builder, tokens, activity).await,
         #[cfg(feature = "tls")]
         Some(acceptor) => {
             let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
             let stream = tokio::select! {
+                biased;
+                () = tokens.shutdown.cancelled() => return,
+                () = evicted(&tokens, &activity) => return,
                 done = handshake => match done {
                     Ok(Ok(stream)) => stream,
                     Ok(Err(err)) => {
@@ -267,9 +383,8 @@ async fn serve_connection<S: HttpService>(
                         return;
                     }
                 },
-                () = tokens.shutdown.cancelled() => return,
             };
-            serve_io(TokioIo::new(stream), service, builder, tokens).await;
+            serve_io(TokioIo::new(stream), service, builder, tokens, activity).await;
         }
         #[cfg(not(feature = "tls"))]
         Some(never) => match never {},
@@ -279,21 +394,23 @@ async fn serve_connection<S: HttpService>(
 /// Serves HTTP on an established (plain or TLS) connection until it ends.
 async fn serve_io<S, I>(
     io: TokioIo<I>,
-    service: TowerToHyperService<S>,
+    service: S,
     builder: Protocol,
     tokens: Tokens,
+    activity: Arc<Activity>,
 ) where
     S: HttpService,
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let service = TowerToHyperService::new(Tracked::new(service, activity.clone()));
     let result = match &builder {
         Protocol::Auto(auto) => {
             let conn = auto.serve_connection_with_upgrades(io, service);
-            drive(conn, |c| c.graceful_shutdown(), &tokens).await
+            drive(conn, |c| c.graceful_shutdown(), &tokens, &activity).await
         }
         Protocol::Http2(h2) => {
             let conn = h2.serve_connection(io, service);
-            drive(conn, |c| c.graceful_shutdown(), &tokens)
+            drive(conn, |c| c.graceful_shutdown(), &tokens, &activity)
                 .await
                 .map(|r| r.map_err(Into::into))
         }
@@ -338,25 +455,84 @@ enum Protocol {
     Http2(http2::Builder<TokioExecutor>),
 }
 
-/// Runs a connection to its end; on shutdown asks it to finish gracefully
-/// (`drain`), and drops it when the stop deadline passed (`None`).
+impl Protocol {
+    /// gRPC speaks HTTP/2 only (`http2_only`): it is served with hyper's
+    /// HTTP/2 connection directly, without sniffing the protocol first (and
+    /// without the rewind buffer every read of a sniffed connection goes
+    /// through).
+    fn new(http2_only: bool, limits: &Limits) -> Self {
+        if http2_only {
+            let mut h2 = http2::Builder::new(TokioExecutor::new());
+            h2.timer(TokioTimer::new())
+                .max_concurrent_streams(limits.http2_max_concurrent_streams())
+                .keep_alive_interval(limits.http2_keepalive_interval())
+                .keep_alive_timeout(limits.http2_keepalive_timeout());
+            return Self::Http2(h2);
+        }
+        let mut auto = auto::Builder::new(TokioExecutor::new());
+        auto.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout());
+        auto.http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(limits.http2_max_concurrent_streams())
+            .keep_alive_interval(limits.http2_keepalive_interval())
+            .keep_alive_timeout(limits.http2_keepalive_timeout());
+        Self::Auto(auto)
+    }
+}
+
+/// Runs a connection to its end. On shutdown, after the idle timeout and
+/// when the connection cap needs room while it is idle, asks it to finish
+/// gracefully (`drain`); drops it when the stop deadline passed (`None`).
 async fn drive<C, E>(
     conn: C,
     drain: impl FnOnce(Pin<&mut C>),
     tokens: &Tokens,
+    activity: &Activity,
 ) -> Option<Result<(), E>>
 where
     C: Future<Output = Result<(), E>>,
 {
     tokio::pin!(conn);
+    let why = tokio::select! {
+        result = conn.as_mut() => return Some(result),
+        () = tokens.shutdown.cancelled() => "the server stops",
+        () = idle(activity, tokens.idle_timeout) => "idle timeout",
+        () = evicted(tokens, activity) => "connection limit",
+    };
+    tracing::debug!(why, "closing a connection gracefully");
+    drain(conn.as_mut());
     tokio::select! {
         result = conn.as_mut() => Some(result),
-        () = tokens.shutdown.cancelled() => {
-            drain(conn.as_mut());
-            tokio::select! {
-                result = conn.as_mut() => Some(result),
-                () = tokens.abort.cancelled() => None,
-            }
+        () = tokens.abort.cancelled() => None,
+    }
+}
+
+/// Resolves once the connection has had no call in flight for `timeout`.
+async fn idle(activity: &Activity, timeout: Duration) {
+    let mut at = Instant::now() + timeout;
+    loop {
+        tokio::time::sleep_until(at).await;
+        let now = Instant::now();
+        match activity.idle_for(now) {
+            Some(idle) if idle >= timeout => return,
+            Some(idle) => at = now + (timeout - idle),
+            None => at = now + timeout,
+        }
+    }
+}
+
+/// Resolves when the accept loop needs room and this connection has been
+/// idle for [`EVICT_IDLE_AFTER`].
+async fn evicted(tokens: &Tokens, activity: &Activity) {
+    loop {
+        tokens.evict.notified().await;
+        if activity
+            .idle_for(Instant::now())
+            .is_some_and(|idle| idle >= EVICT_IDLE_AFTER)
+        {
+            return;
         }
     }
 }

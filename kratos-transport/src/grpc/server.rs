@@ -15,7 +15,9 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::HealthService;
+use crate::Limits;
 use crate::info::TransportInfoLayer;
+use crate::layers::Layers;
 use crate::serve::Listener;
 
 /// A gRPC (HTTP/2) server hosting any number of tonic services.
@@ -47,8 +49,9 @@ pub struct GrpcServer {
     services: Vec<&'static str>,
 }
 
-/// Builds a [`GrpcServer`]: address, services, then layers (a layer wraps the
-/// services added before it).
+/// Builds a [`GrpcServer`]: address, services, layers, limits, in any order.
+/// Layers wrap every service (and the `UNIMPLEMENTED` answer) whenever they
+/// are added; the first added is the innermost.
 #[derive(Debug)]
 #[must_use]
 pub struct GrpcServerBuilder {
@@ -58,6 +61,8 @@ pub struct GrpcServerBuilder {
     tls: Option<crate::tls::ServerTls>,
     routes: Routes,
     services: Vec<&'static str>,
+    layers: Layers,
+    limits: Limits,
 }
 
 impl GrpcServer {
@@ -70,6 +75,8 @@ impl GrpcServer {
             tls: None,
             routes: Routes::default(),
             services: Vec::new(),
+            layers: Layers::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -121,7 +128,8 @@ impl GrpcServerBuilder {
         self
     }
 
-    /// Wraps the services added so far in a tower layer (a middleware). The
+    /// Wraps every service in a tower layer (a middleware): services added
+    /// after this call are wrapped too, as with tonic's `Server::layer`. The
     /// transport info is already in the request.
     pub fn layer<L>(mut self, layer: L) -> Self
     where
@@ -131,14 +139,29 @@ impl GrpcServerBuilder {
         <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
         <L::Service as Service<Request>>::Future: Send + 'static,
     {
-        self.routes = Routes::from(self.routes.into_axum_router().layer(layer));
+        self.layers.push(layer);
+        self
+    }
+
+    /// The timeouts and caps of the server (see [`Limits`] for the
+    /// defaults; the body limit and body read timeout are HTTP's, gRPC
+    /// message sizes are set per service).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
     /// The server.
     pub fn build(self) -> GrpcServer {
-        let router = self.routes.into_axum_router();
-        let listener = Listener::new("grpc", self.address, self.endpoint, true, router);
+        let router = self.layers.apply(self.routes.into_axum_router());
+        let listener = Listener::new(
+            "grpc",
+            self.address,
+            self.endpoint,
+            true,
+            self.limits,
+            router,
+        );
         #[cfg(feature = "tls")]
         let listener = listener.with_tls(self.tls);
         GrpcServer {

@@ -14,7 +14,10 @@ pub const CODEC_REASON: &str = "CODEC";
 ///
 /// As an extractor it rejects a malformed body, a body of the wrong shape or a
 /// missing `content-type: application/json` with a Kratos 400 error, reason
-/// [`CODEC_REASON`]. As a response it serializes `T` with
+/// [`CODEC_REASON`]; a body over the server's
+/// [`body_limit`](crate::Limits::with_body_limit) with 413
+/// [`PAYLOAD_TOO_LARGE`](super::PAYLOAD_TOO_LARGE), and one that stops
+/// arriving with 408 [`REQUEST_TIMEOUT`](super::REQUEST_TIMEOUT). As a response it serializes `T` with
 /// `content-type: application/json`.
 ///
 /// ```
@@ -41,7 +44,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Json(value)),
-            Err(rejection) => Err(Error::bad_request(CODEC_REASON, rejection.body_text())),
+            Err(rejection) => Err(super::body::read_error(&rejection, rejection.body_text())),
         }
     }
 }

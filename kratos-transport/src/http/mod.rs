@@ -11,6 +11,7 @@
 //!
 //! [`HttpClient`] is the discovery-aware JSON client.
 
+mod body;
 mod client;
 mod codec;
 pub mod codegen;
@@ -18,6 +19,7 @@ pub(crate) mod operations;
 mod routes;
 mod server;
 
+pub use body::{PAYLOAD_TOO_LARGE, REQUEST_TIMEOUT};
 pub use client::{BoxError, HttpClient, HttpClientBuilder, HttpService, REPLY_TOO_LARGE};
 pub use codec::{CODEC_REASON, Json};
 pub use routes::Routes;

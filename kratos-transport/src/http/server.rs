@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, Route, get};
 use http::StatusCode;
@@ -15,8 +15,11 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::Routes;
+use super::body::GuardedLayer;
 use super::operations::Operations;
+use crate::Limits;
 use crate::info::TransportInfoLayer;
+use crate::layers::Layers;
 use crate::serve::Listener;
 
 /// The path of the health endpoint every HTTP server answers.
@@ -25,8 +28,11 @@ pub const HEALTH_PATH: &str = "/health";
 /// An HTTP/1.1 + HTTP/2 (h2c) server around an axum [`Router`](axum::Router).
 ///
 /// Unknown routes answer 404 and a wrong method 405, both as Kratos error
-/// bodies; `GET /health` answers 200 while the App serves and 503 once it
-/// stops (health bypasses user layers, so an auth layer does not hide it).
+/// bodies that go through the user layers (metrics count them); `GET
+/// /health` answers 200 while the App serves and 503 once it stops (health
+/// bypasses user layers, so an auth layer does not hide it). Request bodies
+/// and connections are bounded by the server's [`Limits`]: a body over
+/// 4 MiB is 413, a slow one 408, a client that sends nothing is closed.
 ///
 /// ```no_run
 /// use axum::routing::get;
@@ -48,8 +54,9 @@ pub struct HttpServer {
     operations: Arc<Operations>,
 }
 
-/// Builds an [`HttpServer`]: address, routes, then layers (as in axum, a layer
-/// wraps the routes added before it).
+/// Builds an [`HttpServer`]: address, routes, layers, limits, in any order.
+/// Layers wrap every route (and the 404/405 answers) whenever they are
+/// added; the first added is the innermost.
 #[derive(Debug)]
 #[must_use]
 pub struct HttpServerBuilder {
@@ -58,6 +65,8 @@ pub struct HttpServerBuilder {
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::ServerTls>,
     routes: Routes,
+    layers: Layers,
+    limits: Limits,
 }
 
 impl HttpServer {
@@ -69,6 +78,8 @@ impl HttpServer {
             #[cfg(feature = "tls")]
             tls: None,
             routes: Routes::default(),
+            layers: Layers::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -119,9 +130,10 @@ impl HttpServerBuilder {
         self
     }
 
-    /// Wraps the routes added so far in a tower layer (a middleware), as
-    /// [`Router::layer`](axum::Router::layer). The transport info is already
-    /// in the request.
+    /// Wraps every route in a tower layer (a middleware), as
+    /// [`Router::layer`](axum::Router::layer) on the finished router: routes
+    /// merged after this call are wrapped too, and so are the 404 and 405
+    /// answers. The transport info is already in the request.
     pub fn layer<L>(mut self, layer: L) -> Self
     where
         L: Layer<Route> + Clone + Send + Sync + 'static,
@@ -130,14 +142,33 @@ impl HttpServerBuilder {
         <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
         <L::Service as Service<Request>>::Future: Send + 'static,
     {
-        self.routes = self.routes.map_router(|router| router.layer(layer));
+        self.layers.push(layer);
+        self
+    }
+
+    /// The timeouts and caps of the server (see [`Limits`] for the
+    /// defaults).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
     /// The server.
     pub fn build(self) -> HttpServer {
         let (router, operations) = self.routes.into_parts();
-        let listener = Listener::new("http", self.address, self.endpoint, false, router);
+        let router = self.layers.apply(
+            router
+                .fallback(not_found)
+                .method_not_allowed_fallback(method_not_allowed),
+        );
+        let listener = Listener::new(
+            "http",
+            self.address,
+            self.endpoint,
+            false,
+            self.limits,
+            router,
+        );
         #[cfg(feature = "tls")]
         let listener = listener.with_tls(self.tls);
         HttpServer {
@@ -150,16 +181,20 @@ impl HttpServerBuilder {
 #[async_trait]
 impl Server for HttpServer {
     async fn start(&self, ctx: ServerContext) -> Result<(), Error> {
+        let limits = self.listener.limits();
+        let guard = GuardedLayer::new(limits.body_limit(), limits.body_read_timeout());
+        let body_limit = DefaultBodyLimit::max(limits.body_limit());
         self.listener
             .start(|router, endpoint| {
-                router
-                    .fallback(not_found)
-                    .method_not_allowed_fallback(method_not_allowed)
+                let router = router
                     .route(HEALTH_PATH, get(health).with_state(ctx.health().clone()))
                     .layer(
                         TransportInfoLayer::new(Kind::Http, endpoint, ctx.app().clone())
                             .with_operations(self.operations.clone()),
-                    )
+                    );
+                // Outside routing, so without a per-route box: every body
+                // is guarded and every extractor reads up to the limit.
+                guard.layer(body_limit.layer(router))
             })
             .await
     }

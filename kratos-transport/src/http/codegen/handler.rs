@@ -6,19 +6,20 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
-use http::{Method, StatusCode};
+use axum::{RequestExt, Router};
+use http::Method;
 use kratos_core::Error;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::decode::decode_request;
 use super::reply::encode_reply;
-use super::{MAX_BODY_BYTES, RouteSpec, Routes};
+use super::{RouteSpec, Routes};
 use crate::http::CODEC_REASON;
+use crate::http::body::read_error;
 
 /// Checks a decoded request message: `Ok`, or the error to answer with
 /// (400 `VALIDATOR` for a broken rule). Generated code passes the message's
@@ -80,21 +81,17 @@ where
     F: Fn(Arc<T>, tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Reply>, tonic::Status>>,
 {
-    let (mut parts, body) = req.into_parts();
+    // The body limit is the server's (`Limits::with_body_limit`, set as
+    // axum's `DefaultBodyLimit`), or axum's 2 MB default outside a server.
+    let (mut parts, body) = req.with_limited_body().into_parts();
     let params = match Path::<HashMap<String, String>>::from_request_parts(&mut parts, &()).await {
         Ok(Path(params)) => params,
         Err(_) if spec.vars.is_empty() => HashMap::new(),
         Err(rejection) => return Err(Error::bad_request(CODEC_REASON, rejection.body_text())),
     };
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
-        .map_err(|err| {
-            Error::new(
-                StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
-                "PAYLOAD_TOO_LARGE",
-                format!("cannot read the request body: {err}"),
-            )
-        })?;
+        .map_err(|err| read_error(&err, format!("cannot read the request body: {err}")))?;
     let message: Req = decode_request(spec, &params, parts.uri.query(), &bytes)?;
     check(&message)?;
     // The operation is the server's (its table of generated routes put it in

@@ -53,9 +53,6 @@ pub use serde_json;
 #[doc(hidden)]
 pub use tonic;
 
-/// The largest request body a generated route reads (4 MiB, gRPC's default).
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-
 /// The version of the contract between generated code and this module;
 /// `kratos-build` of the same release generates code for it.
 pub const CONTRACT: u32 = 1;

@@ -1,0 +1,153 @@
+//! What a connection is doing: how many calls it has in flight and since
+//! when it has had none, so that the accept loop can close idle connections
+//! first.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tower_service::Service;
+
+/// The calls in flight on one connection and when the last one ended.
+#[derive(Debug)]
+pub(crate) struct Activity {
+    in_flight: AtomicUsize,
+    /// When the connection last became idle, in milliseconds since `origin`.
+    idle_since: AtomicU64,
+    origin: Instant,
+}
+
+impl Activity {
+    /// A connection accepted now, idle since now.
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            in_flight: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(0),
+            origin: Instant::now(),
+        })
+    }
+
+    /// How long the connection has had no call in flight (`None`: a call is
+    /// in flight).
+    pub(crate) fn idle_for(&self, now: Instant) -> Option<Duration> {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let since = Duration::from_millis(self.idle_since.load(Ordering::Acquire));
+        Some(now.saturating_duration_since(self.origin + since))
+    }
+
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        Busy(self.clone())
+    }
+}
+
+/// A call in flight; dropping it (the call's future finished or was
+/// dropped) makes the connection idle when it was the last.
+#[derive(Debug)]
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        let millis = u64::try_from(activity.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+        // Stamp before the decrement: whoever sees no call in flight also
+        // sees when the last one ended.
+        activity.idle_since.store(millis, Ordering::Release);
+        activity.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A connection's service: `inner`, counting its calls into an
+/// [`Activity`].
+#[derive(Debug, Clone)]
+pub(crate) struct Tracked<S> {
+    inner: S,
+    activity: Arc<Activity>,
+}
+
+impl<S> Tracked<S> {
+    pub(crate) fn new(inner: S, activity: Arc<Activity>) -> Self {
+        Self { inner, activity }
+    }
+}
+
+impl<S, R> Service<R> for Tracked<S>
+where
+    S: Service<R>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = TrackedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: R) -> Self::Future {
+        let busy = self.activity.begin();
+        TrackedFuture {
+            inner: self.inner.call(req),
+            _busy: busy,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a [`Tracked`] call: the call is in flight until it
+    /// finishes or is dropped.
+    #[derive(Debug)]
+    pub(crate) struct TrackedFuture<F> {
+        #[pin]
+        inner: F,
+        _busy: Busy,
+    }
+}
+
+impl<F: Future> Future for TrackedFuture<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::convert::Infallible;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_is_idle_only_with_no_call_in_flight() {
+        let activity = Activity::new();
+        let mut service = Tracked::new(
+            tower::service_fn(|()| async { Ok::<_, Infallible>(()) }),
+            activity.clone(),
+        );
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(
+            activity.idle_for(Instant::now()),
+            Some(Duration::from_secs(5))
+        );
+
+        let call = service.call(());
+        assert_eq!(
+            activity.idle_for(Instant::now()),
+            None,
+            "a call is in flight"
+        );
+        tokio::time::advance(Duration::from_secs(2)).await;
+        call.await.unwrap();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(
+            activity.idle_for(Instant::now()),
+            Some(Duration::from_secs(1)),
+            "idle since the call ended"
+        );
+    }
+}
