@@ -199,8 +199,16 @@ type Conns = HashMap<String, (bool, Channel)>;
 
 /// Makes a node's channel: tonic over the workspace's one connector
 /// (`kratos_net::http::connector`), which dials `http://` in the clear and,
-/// with the `tls` feature, `https://` over rustls. tonic hands the URI to a
-/// custom connector as is, so the scheme picks plaintext or TLS.
+/// with the `tls` feature, `https://` over rustls.
+///
+/// tonic is never handed an `https://` URI to connect to: when some crate in
+/// the build turns on one of tonic's own TLS features (etcd-client does),
+/// tonic then expects to run the TLS handshake itself and refuses an
+/// `https://` endpoint that has no tonic TLS config ("Connecting to HTTPS
+/// without TLS enabled"). So a TLS node's endpoint connects to
+/// `http://host:port`, rewritten to `https://` on the way into our connector
+/// ([`as_https`]), and its origin says `https://host:port` so that the
+/// requests' `:scheme` is `https`.
 #[derive(Clone)]
 struct Dialer {
     connector: kratos_net::http::Connector,
@@ -210,23 +218,43 @@ struct Dialer {
 impl Dialer {
     fn channel(&self, node: &Node) -> Option<Channel> {
         let address = node.address();
-        let scheme = if endpoint::is_secure(node) {
-            "https"
-        } else {
-            "http"
-        };
-        match Endpoint::from_shared(format!("{scheme}://{address}")) {
-            Ok(endpoint) => Some(
-                endpoint
-                    .connect_timeout(self.connect_timeout)
-                    .connect_with_connector_lazy(self.connector.clone()),
-            ),
+        let endpoint = Endpoint::from_shared(format!("http://{address}"))
+            .map(|endpoint| endpoint.connect_timeout(self.connect_timeout));
+        let endpoint = match endpoint {
+            Ok(endpoint) => endpoint,
             Err(err) => {
                 tracing::warn!(%address, error = %err, "ignoring a node with an invalid address");
-                None
+                return None;
             }
+        };
+        if !endpoint::is_secure(node) {
+            return Some(endpoint.connect_with_connector_lazy(self.connector.clone()));
         }
+        let origin = match format!("https://{address}").parse::<http::Uri>() {
+            Ok(origin) => origin,
+            Err(err) => {
+                tracing::warn!(%address, error = %err, "ignoring a node with an invalid address");
+                return None;
+            }
+        };
+        let connector = self
+            .connector
+            .clone()
+            .map_request(as_https as fn(http::Uri) -> http::Uri);
+        Some(
+            endpoint
+                .origin(origin)
+                .connect_with_connector_lazy(connector),
+        )
     }
+}
+
+/// `uri` with the scheme `https`: what tells our connector to dial TLS.
+fn as_https(uri: http::Uri) -> http::Uri {
+    let mut parts = uri.into_parts();
+    parts.scheme = Some(http::uri::Scheme::HTTPS);
+    // Scheme and authority are both set (the endpoint's), so this holds.
+    http::Uri::from_parts(parts).unwrap_or_else(|_| http::Uri::from_static("https://invalid"))
 }
 
 /// Picks a node per call and sends the call over that node's connection.
