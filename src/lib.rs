@@ -44,7 +44,7 @@
 //! | module | crate | what |
 //! |---|---|---|
 //! | [`core`] | `kratos-core` | [`App`], [`Server`], [`Error`], [`TransportInfo`], [`Metadata`] |
-//! | [`http`], [`grpc`] | `kratos-transport` | the HTTP and gRPC servers |
+//! | [`http`], [`grpc`], [`Limits`] | `kratos-transport` | the HTTP and gRPC servers and clients, server timeouts and caps |
 //! | [`registry`] | `kratos-registry` | `Registrar`, `Discovery`, `ServiceInstance`, backends |
 //! | [`selector`] | `kratos-selector` | balancers for discovery-aware clients |
 //! | [`config`] | `kratos-config` | watched configuration sources |
@@ -61,4 +61,4 @@ pub use kratos_core::{
 pub use kratos_middleware as middleware;
 pub use kratos_registry as registry;
 pub use kratos_selector as selector;
-pub use kratos_transport::{grpc, http};
+pub use kratos_transport::{Limits, grpc, http};
