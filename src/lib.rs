@@ -45,7 +45,7 @@
 //! | module | crate | what |
 //! |---|---|---|
 //! | [`core`] | `kratos-core` | [`App`], [`Server`], [`Error`], [`TransportInfo`], [`Metadata`] |
-//! | [`http`], [`grpc`] | `kratos-transport` | the HTTP and gRPC servers |
+//! | [`http`], [`grpc`], [`Limits`] | `kratos-transport` | the HTTP and gRPC servers and clients, server timeouts and caps |
 //! | `tls` (feature `tls`) | `kratos-transport` | `ServerTls`, `ClientTls`, `Identity` |
 //! | [`registry`] | `kratos-registry` | `Registrar`, `Discovery`, `ServiceInstance`, backends |
 //! | [`selector`] | `kratos-selector` | balancers for discovery-aware clients |
@@ -65,4 +65,4 @@ pub use kratos_registry as registry;
 pub use kratos_selector as selector;
 #[cfg(feature = "tls")]
 pub use kratos_transport::tls;
-pub use kratos_transport::{grpc, http};
+pub use kratos_transport::{Limits, grpc, http};

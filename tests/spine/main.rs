@@ -6,6 +6,7 @@ mod custom_middleware;
 mod errors;
 mod graceful;
 mod lifecycle;
+mod limits;
 mod order_service;
 mod ports;
 mod send_sync;

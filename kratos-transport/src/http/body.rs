@@ -187,14 +187,20 @@ pub(crate) fn read_error(err: &(dyn StdError + 'static), message: impl Into<Stri
             return reading_failed(status, body.to_string());
         }
         if err.is::<LengthLimitError>() {
-            return reading_failed(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the request body is over the limit".to_owned(),
-            );
+            return too_large();
         }
         source = err.source();
     }
     Error::bad_request(CODEC_REASON, message)
+}
+
+/// The 413 error for a body over a limit that is not the server's (axum's
+/// `DefaultBodyLimit` of a route).
+pub(crate) fn too_large() -> Error {
+    reading_failed(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the request body is over the limit".to_owned(),
+    )
 }
 
 fn reading_failed(status: StatusCode, message: String) -> Error {

@@ -2,6 +2,7 @@
 
 use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 use kratos_core::Error;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -44,6 +45,10 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Json(value)),
+            // axum reports its own length limit by status, not by source.
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(super::body::too_large())
+            }
             Err(rejection) => Err(super::body::read_error(&rejection, rejection.body_text())),
         }
     }
