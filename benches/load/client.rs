@@ -57,6 +57,8 @@ impl Load {
                 .await
                 .expect("dialled");
             Connection::Discovery(GreeterClient::new(channel))
+        } else if target.is_tls() {
+            Connection::Discovery(GreeterClient::new(tls_channel(port).await))
         } else if target.is_grpc() {
             let channel =
                 tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
@@ -97,6 +99,30 @@ impl Load {
         }
         total
     }
+}
+
+/// One kratos `GrpcChannel` to `grpcs://127.0.0.1:port`, trusting the
+/// harness's CA: the same client for raw tonic and kratos over TLS.
+#[cfg(feature = "tls")]
+async fn tls_channel(port: u16) -> GrpcChannel {
+    let dir = crate::servers::TLS_DIR
+        .get()
+        .expect("the harness made certificates");
+    GrpcChannel::builder()
+        .endpoint(format!("grpcs://127.0.0.1:{port}"))
+        .tls(
+            kratos::tls::ClientTls::new()
+                .ca_pem_file(dir.join("ca.pem"))
+                .server_name("localhost"),
+        )
+        .connect()
+        .await
+        .expect("dialled")
+}
+
+#[cfg(not(feature = "tls"))]
+async fn tls_channel(_port: u16) -> GrpcChannel {
+    unreachable!("TLS targets need --features tls")
 }
 
 async fn worker(mut connection: Connection, stop: Arc<AtomicBool>) -> Outcome {

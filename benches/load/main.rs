@@ -17,6 +17,9 @@
 //! neither (metrics and tracing layers idle), `LOAD_CHAIN=none` runs the
 //! kratos servers without their middleware chain;
 //! `LOAD_WRAP="valgrind --tool=callgrind"` runs each server under a profiler.
+//! `--only tls` (with `--features tls`) compares raw tonic over TLS with the
+//! kratos gRPC server over TLS, one kratos `GrpcChannel` dialling both;
+//! `--only grpc,tls` adds the plaintext pair in the same run.
 
 mod client;
 mod proc_stats;
@@ -43,6 +46,13 @@ struct Options {
 }
 
 impl Options {
+    /// Whether `--only` (a comma-separated list) selects the group `name`.
+    fn selected(&self, name: &str) -> bool {
+        self.only
+            .as_deref()
+            .is_none_or(|only| only.split(',').any(|o| o.trim() == name))
+    }
+
     fn parse(args: &[String]) -> Self {
         let value = |name: &str| {
             args.iter()
@@ -101,9 +111,10 @@ async fn run(options: Options) {
         ("http", Target::RawAxum, Target::KratosHttp),
         ("go", Target::GoGreeter, Target::KratosGrpc),
         ("discovery", Target::DirectChannel, Target::DiscoveryWrr),
+        ("tls", Target::RawTonicTls, Target::KratosGrpcTls),
     ]
     .into_iter()
-    .filter(|(name, ..)| options.only.as_deref().is_none_or(|only| only == *name))
+    .filter(|(name, ..)| options.selected(name))
     .filter(|(_, raw, _)| raw.available())
     .map(|(_, raw, kratos)| (raw, kratos))
     .collect();
@@ -114,6 +125,15 @@ async fn run(options: Options) {
         options.rounds,
         options.concurrency
     );
+    // The TLS targets' certificates: made once, removed at the end.
+    #[cfg(feature = "tls")]
+    let _pki = pairs.iter().any(|(raw, _)| raw.is_tls()).then(|| {
+        let pki = kratos_testing::TestPki::new();
+        servers::TLS_DIR
+            .set(pki.dir().to_path_buf())
+            .expect("set once");
+        pki
+    });
     let mut report = Report::default();
     for &concurrency in &options.concurrency {
         for round in 1..=options.rounds {
@@ -137,7 +157,7 @@ async fn run(options: Options) {
     if !pairs.is_empty() {
         println!("{}", report.render(&pairs));
     }
-    if options.only.as_deref().is_none_or(|only| only == "startup")
+    if options.selected("startup")
         && let Some(s) = startup::measure(5).await
     {
         println!(
@@ -199,6 +219,9 @@ async fn spawn_server(target: Target) -> (Child, Vec<u16>) {
             c
         }
     };
+    if let Some(dir) = servers::TLS_DIR.get() {
+        command.env(servers::TLS_DIR_ENV, dir);
+    }
     let mut child = command
         .stdout(Stdio::piped())
         .stdin(Stdio::piped())

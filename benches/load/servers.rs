@@ -31,6 +31,10 @@ pub enum Target {
     KratosHttp,
     /// A grpc-go greeter (`benches/go-greeter`), when Go is installed.
     GoGreeter,
+    /// `tonic::transport::Server` with its own rustls TLS (`ServerTlsConfig`).
+    RawTonicTls,
+    /// The kratos `GrpcServer` with `.tls(..)` (certificate files watched).
+    KratosGrpcTls,
     /// Three kratos gRPC greeters in one process (served for the two below).
     KratosGrpc3,
     /// A tonic `Channel` straight to one of the three.
@@ -47,6 +51,8 @@ impl Target {
             Self::RawAxum,
             Self::KratosHttp,
             Self::GoGreeter,
+            Self::RawTonicTls,
+            Self::KratosGrpcTls,
             Self::KratosGrpc3,
             Self::DirectChannel,
             Self::DiscoveryWrr,
@@ -62,6 +68,8 @@ impl Target {
             Self::RawAxum => "raw-axum",
             Self::KratosHttp => "kratos-http",
             Self::GoGreeter => "grpc-go",
+            Self::RawTonicTls => "raw-tonic-tls",
+            Self::KratosGrpcTls => "kratos-grpc-tls",
             Self::KratosGrpc3 => "kratos-grpc-x3",
             Self::DirectChannel => "direct-channel",
             Self::DiscoveryWrr => "discovery-wrr",
@@ -78,6 +86,11 @@ impl Target {
 
     pub fn is_grpc(self) -> bool {
         !matches!(self, Self::RawAxum | Self::KratosHttp)
+    }
+
+    /// Served over TLS (dialled `grpcs://` with the test CA).
+    pub fn is_tls(self) -> bool {
+        matches!(self, Self::RawTonicTls | Self::KratosGrpcTls)
     }
 
     /// The grpc-go greeter binary, built by `benches/go-greeter/build.sh`.
@@ -98,9 +111,27 @@ impl Target {
                 }
                 found
             }
+            None if self.is_tls() && !cfg!(feature = "tls") => {
+                eprintln!("TLS targets need `--features tls`");
+                false
+            }
             None => true,
         }
     }
+}
+
+/// The variable naming the directory of the test certificates
+/// (`server.pem`, `server.key`, `ca.pem`) in a server process.
+pub const TLS_DIR_ENV: &str = "LOAD_TLS_DIR";
+
+/// That directory in the harness, which made it for the TLS targets.
+pub static TLS_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The server certificate and key files the harness made.
+#[cfg(feature = "tls")]
+fn tls_files() -> (PathBuf, PathBuf) {
+    let dir = PathBuf::from(std::env::var(TLS_DIR_ENV).expect("the harness sets LOAD_TLS_DIR"));
+    (dir.join("server.pem"), dir.join("server.key"))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -151,6 +182,25 @@ pub fn serve(target: Target) {
                     .await
                     .unwrap();
             }
+            #[cfg(feature = "tls")]
+            Target::RawTonicTls => {
+                let (cert, key) = tls_files();
+                let identity = tonic::transport::Identity::from_pem(
+                    std::fs::read(cert).unwrap(),
+                    std::fs::read(key).unwrap(),
+                );
+                let incoming = tonic::transport::server::TcpIncoming::bind(any_port)
+                    .unwrap()
+                    .with_nodelay(Some(true));
+                println!("PORT {}", incoming.local_addr().unwrap().port());
+                tonic::transport::Server::builder()
+                    .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
+                    .unwrap()
+                    .add_service(GreeterServer::new(Hello))
+                    .serve_with_incoming(incoming)
+                    .await
+                    .unwrap();
+            }
             Target::RawAxum => {
                 let listener = tokio::net::TcpListener::bind(any_port).await.unwrap();
                 println!("PORT {}", listener.local_addr().unwrap().port());
@@ -161,7 +211,10 @@ pub fn serve(target: Target) {
                 });
                 axum::serve(listener, router).await.unwrap();
             }
-            Target::KratosGrpc | Target::KratosHttp | Target::KratosGrpc3 => {
+            Target::KratosGrpc
+            | Target::KratosHttp
+            | Target::KratosGrpc3
+            | Target::KratosGrpcTls => {
                 // The chain's metrics are recorded for real, as in production,
                 // and its spans go to an SDK tracer provider sampling nothing.
                 let _observability = (chain_enabled()
@@ -182,9 +235,19 @@ pub fn serve(target: Target) {
                             .layer(chain())
                             .build(),
                     )],
-                    Target::KratosGrpc => vec![Box::new(grpc_server(any_port))],
+                    Target::KratosGrpc => vec![Box::new(grpc_server(any_port).build())],
+                    #[cfg(feature = "tls")]
+                    Target::KratosGrpcTls => {
+                        let (cert, key) = tls_files();
+                        let identity = kratos::tls::Identity::from_pem_files(cert, key).unwrap();
+                        vec![Box::new(
+                            grpc_server(any_port)
+                                .tls(kratos::tls::ServerTls::new(identity))
+                                .build(),
+                        )]
+                    }
                     _ => (0..3)
-                        .map(|_| Box::new(grpc_server(any_port)) as Box<dyn Server>)
+                        .map(|_| Box::new(grpc_server(any_port).build()) as Box<dyn Server>)
                         .collect(),
                 };
                 let mut ports = Vec::new();
@@ -197,6 +260,8 @@ pub fn serve(target: Target) {
             Target::GoGreeter | Target::DirectChannel | Target::DiscoveryWrr => {
                 unreachable!("no server process of its own")
             }
+            #[cfg(not(feature = "tls"))]
+            Target::RawTonicTls => unreachable!("needs --features tls"),
         }
     });
 }
@@ -213,12 +278,11 @@ fn chain_enabled() -> bool {
 }
 
 /// A kratos gRPC greeter with the server chain.
-fn grpc_server(address: SocketAddr) -> GrpcServer {
+fn grpc_server(address: SocketAddr) -> kratos::grpc::GrpcServerBuilder {
     GrpcServer::builder()
         .address(address)
         .add_service(GreeterServer::new(Hello))
         .layer(chain())
-        .build()
 }
 
 /// Starts `server` (it serves in the background); returns its port.

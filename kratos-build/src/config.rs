@@ -249,6 +249,11 @@ impl Builder {
         }
         let encoded = fds.encode_to_vec();
         tonic.compile_fds(fds)?;
+        // What gRPC reflection serves: the generated servers include it.
+        let descriptors = out_dir.join("kratos_file_descriptor_set.bin");
+        if fs::read(&descriptors).ok().as_deref() != Some(&encoded[..]) {
+            fs::write(&descriptors, &encoded)?;
+        }
 
         let packages: Vec<Package> = model::packages(self, pool, requested)?;
         let prefixes: Vec<String> = packages.iter().map(|p| format!(".{}", p.name)).collect();
@@ -291,7 +296,7 @@ impl Builder {
                     code.push_str(&router_gen::generate(self, package));
                 }
                 if self.build_server {
-                    code.push_str(&grpc_gen::generate(self, package));
+                    code.push_str(&grpc_gen::generate(self, package, &descriptors));
                 }
                 if self.errors {
                     code.push_str(&errors_gen::generate(self, package));

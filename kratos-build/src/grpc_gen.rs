@@ -3,6 +3,8 @@
 //! [`Validate`](https://docs.rs/kratos-core) rules before delegating, and
 //! `server`, the tonic server over it.
 
+use std::path::Path;
+
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -10,16 +12,18 @@ use crate::config::Builder;
 use crate::model::{Package, Service, snake_ident, tonic_snake, type_ident};
 use crate::tokens::{doc, ident, module_prelude, render, ty};
 
-/// Rust source for every service of `package`.
-pub(crate) fn generate(builder: &Builder, package: &Package) -> String {
+/// Rust source for every service of `package`; `descriptors` is the file
+/// holding the encoded `FileDescriptorSet` of the run (for reflection).
+pub(crate) fn generate(builder: &Builder, package: &Package, descriptors: &Path) -> String {
     let modules = package
         .services
         .iter()
-        .map(|service| service_module(builder, service));
+        .map(|service| service_module(builder, service, descriptors));
     render(quote!(#(#modules)*))
 }
 
-fn service_module(builder: &Builder, service: &Service) -> TokenStream {
+fn service_module(builder: &Builder, service: &Service, descriptors: &Path) -> TokenStream {
+    let descriptors = descriptors.display().to_string();
     let snake = tonic_snake(&service.name);
     let module = format_ident!("{snake}_grpc");
     let server_module = format_ident!("{snake}_server");
@@ -88,10 +92,16 @@ fn service_module(builder: &Builder, service: &Service) -> TokenStream {
     ));
     let server_doc = doc(&format!(
         "The tonic server of `{full}` over `service`, with validation\n\
-         (`Validated`), accepting gzip-compressed requests; add it to a\n\
-         `GrpcServer`. The tonic options (`send_compressed`,\n\
-         `max_decoding_message_size`, …) still apply to what it returns."
+         (`Validated`), accepting gzip-compressed requests and answering in\n\
+         gzip when the client accepts it; add it to a `GrpcServer`, whose\n\
+         reflection then describes it (`FILE_DESCRIPTOR_SET`). The tonic\n\
+         options (`max_decoding_message_size`, …) still apply to what it\n\
+         returns."
     ));
+    let descriptors_doc = doc(
+        "The encoded `FileDescriptorSet` of the protos this code was generated\n\
+         from, with their imports: what gRPC reflection serves.",
+    );
     quote! {
         #module_doc
         pub mod #module {
@@ -109,12 +119,17 @@ fn service_module(builder: &Builder, service: &Service) -> TokenStream {
                 #(#methods)*
             }
 
+            #descriptors_doc
+            pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(#descriptors);
+
             #server_doc
             pub fn server<T: #trait_path>(
                 service: ::std::sync::Arc<T>,
             ) -> super::#server_module::#server<Validated<T>> {
+                rt::register_descriptors(FILE_DESCRIPTOR_SET);
                 super::#server_module::#server::new(Validated(service))
                     .accept_compressed(rt::tonic::codec::CompressionEncoding::Gzip)
+                    .send_compressed(rt::tonic::codec::CompressionEncoding::Gzip)
             }
         }
     }

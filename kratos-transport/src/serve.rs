@@ -45,7 +45,12 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 #[cfg(feature = "tls")]
 type Acceptor = tokio_rustls::TlsAcceptor;
 #[cfg(not(feature = "tls"))]
-type Acceptor = Infallible;
+type Acceptor = NoTls;
+
+/// The acceptor of a build without TLS: there is none.
+#[cfg(not(feature = "tls"))]
+#[derive(Debug, Clone)]
+enum NoTls {}
 
 /// A router served on one address: the part of [`HttpServer`](crate::http::HttpServer)
 /// and [`GrpcServer`](crate::grpc::GrpcServer) that is the same for both.

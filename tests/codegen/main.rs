@@ -10,5 +10,6 @@ mod errors;
 mod limits;
 mod openapi;
 mod operations;
+mod reflection;
 mod transports;
 mod validate;

@@ -1,10 +1,11 @@
 //! The gRPC server: any tonic service, served with the App's lifecycle, Kratos
 //! errors as `google.rpc.ErrorInfo` details and the standard `grpc.health.v1`
-//! service tied to the App's health; and [`GrpcChannel`], the discovery-aware
-//! client channel.
+//! service tied to the App's health, [`reflection`] (on by default); and
+//! [`GrpcChannel`], the discovery-aware client channel.
 
 mod client;
 mod health;
+pub mod reflection;
 mod server;
 
 pub use client::{BoxError, GrpcChannel, GrpcChannelBuilder, GrpcService};

@@ -45,6 +45,7 @@ pub use spec::{BodySpec, FieldSpec, Part, PathVar, RouteSpec, TextKind};
 #[doc(no_inline)]
 pub use super::{HttpClient, Routes};
 
+pub use crate::grpc::reflection::register as register_descriptors;
 #[doc(hidden)]
 pub use axum;
 pub use kratos_core::Error;
@@ -55,13 +56,13 @@ pub use tonic;
 
 /// The version of the contract between generated code and this module;
 /// `kratos-build` of the same release generates code for it.
-pub const CONTRACT: u32 = 1;
+pub const CONTRACT: u32 = 2;
 
 /// Stops the compilation of code generated for another [`CONTRACT`] with a
 /// message that says what to do. Generated code calls it in a `const`.
 ///
 /// ```
-/// const _: () = kratos_transport::http::codegen::require_contract(1);
+/// const _: () = kratos_transport::http::codegen::require_contract(2);
 /// ```
 ///
 /// ```compile_fail
