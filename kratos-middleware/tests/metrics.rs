@@ -204,6 +204,19 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
         2.0
     );
     assert!(text.contains("# HELP server_requests_code_total"), "{text}");
+    // No zero-valued counter series: the unknown route only failed, so it
+    // has no `code="200"` series (Go Kratos registers none either).
+    let zeros: Vec<_> = samples
+        .iter()
+        .filter(|(key, value)| key.contains("_requests_code_total") && **value == 0.0)
+        .collect();
+    assert!(zeros.is_empty(), "zero-valued series: {zeros:?}");
+    assert!(
+        !samples.contains_key(
+            r#"server_requests_code_total{code="200",kind="http",operation="",reason=""}"#
+        ),
+        "{text}"
+    );
 
     // The reason comes from the typed outcome the response carries, never
     // from its body: this body panics if anything polls it.

@@ -1,7 +1,7 @@
 //! The metric handles of one layer, registered once per operation.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use kratos_core::Kind;
 use metrics::{Counter, Histogram, Label, Recorder, SharedString};
@@ -41,8 +41,10 @@ pub(super) struct Operation {
     kind: Kind,
     name: SharedString,
     seconds: Histogram,
-    /// The counter of successful calls (`code="200"`, `reason=""`).
-    ok: Counter,
+    /// The counter of successful calls (`code="200"`, `reason=""`),
+    /// registered with the first success: an operation that only failed has
+    /// no zero-valued success series (as in Go Kratos).
+    ok: OnceLock<Counter>,
 }
 
 impl Instruments {
@@ -96,13 +98,12 @@ impl Instruments {
     fn register(&self, recorder: usize, kind: Kind, operation: &str) -> Operation {
         let name = SharedString::from(Arc::<str>::from(operation));
         let seconds = metrics::histogram!(self.names.seconds, labels(kind, &name));
-        let ok = metrics::counter!(self.names.requests, counter_labels(kind, &name, 200, ""));
         Operation {
             recorder,
             kind,
             name,
             seconds,
-            ok,
+            ok: OnceLock::new(),
         }
     }
 
@@ -110,7 +111,14 @@ impl Instruments {
     pub(super) fn record(&self, op: &Operation, code: u16, reason: &str, seconds: f64) {
         op.seconds.record(seconds);
         if code == 200 && reason.is_empty() {
-            op.ok.increment(1);
+            op.ok
+                .get_or_init(|| {
+                    metrics::counter!(
+                        self.names.requests,
+                        counter_labels(op.kind, &op.name, 200, "")
+                    )
+                })
+                .increment(1);
         } else {
             let labels = counter_labels(op.kind, &op.name, code, reason);
             metrics::counter!(self.names.requests, labels).increment(1);
