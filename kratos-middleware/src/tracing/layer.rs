@@ -1,6 +1,27 @@
+use std::sync::{Arc, OnceLock};
+
+use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use tower_layer::Layer;
 
 use super::{Side, Tracing};
+
+/// A propagator the layer extracts and injects with.
+pub(super) type Propagator = Arc<dyn TextMapPropagator + Send + Sync>;
+
+/// W3C Trace Context and W3C Baggage: the layers' default propagator, as Go
+/// Kratos's tracing middleware defaults to its own (not the global one).
+fn default_propagator() -> Propagator {
+    static DEFAULT: OnceLock<Propagator> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| {
+            Arc::new(TextMapCompositePropagator::new(vec![
+                Box::new(TraceContextPropagator::new()),
+                Box::new(BaggagePropagator::new()),
+            ]))
+        })
+        .clone()
+}
 
 /// Starts an OpenTelemetry span per call; see the [module docs](crate::tracing).
 ///
@@ -11,27 +32,46 @@ use super::{Side, Tracing};
 /// let client = TracingLayer::client(); // SpanKind::Client, parent = Context::current()
 /// # let _ = (server, client);
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 #[must_use]
 pub struct TracingLayer {
     side: Side,
+    propagator: Propagator,
 }
 
 impl TracingLayer {
-    /// Tracing for a server: extracts the caller's span context from the
-    /// request headers with the global propagator and starts a
+    /// Tracing for a server: extracts the caller's span context and baggage
+    /// from the request headers (W3C `traceparent`, `tracestate`, `baggage`)
+    /// and starts a
     /// [`SpanKind::Server`](opentelemetry::trace::SpanKind::Server) span
     /// under it.
     pub fn server() -> Self {
-        Self { side: Side::Server }
+        Self {
+            side: Side::Server,
+            propagator: default_propagator(),
+        }
     }
 
     /// Tracing for a client: starts a
     /// [`SpanKind::Client`](opentelemetry::trace::SpanKind::Client) span
     /// under [`Context::current`](opentelemetry::Context::current) and
-    /// injects it into the request headers with the global propagator.
+    /// injects it and the current baggage into the request headers.
     pub fn client() -> Self {
-        Self { side: Side::Client }
+        Self {
+            side: Side::Client,
+            propagator: default_propagator(),
+        }
+    }
+
+    /// Extracts and injects with `propagator` (B3, Jaeger, a composite...)
+    /// instead of the default W3C Trace Context + Baggage. The global
+    /// propagator is not consulted, as in Go Kratos.
+    pub fn with_propagator(
+        mut self,
+        propagator: impl TextMapPropagator + Send + Sync + 'static,
+    ) -> Self {
+        self.propagator = Arc::new(propagator);
+        self
     }
 }
 
@@ -42,6 +82,7 @@ impl<S> Layer<S> for TracingLayer {
         Tracing {
             inner,
             side: self.side,
+            propagator: self.propagator.clone(),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Tracing: one OpenTelemetry span per call, as Go Kratos's
 //! `middleware/tracing`, on both transports, server and client side.
 //!
-//! [`TracingLayer::server()`] extracts the caller's span context from the
-//! request headers with the global text-map propagator
-//! ([`opentelemetry::global::set_text_map_propagator`]) and starts a
+//! [`TracingLayer::server()`] extracts the caller's span context and baggage
+//! from the request headers (W3C Trace Context and Baggage by default, like
+//! Go Kratos's own default propagator; another with
+//! [`with_propagator`](TracingLayer::with_propagator)) and starts a
 //! [`SpanKind::Server`](opentelemetry::trace::SpanKind::Server) span under
 //! it. [`TracingLayer::client()`] starts a
 //! [`SpanKind::Client`](opentelemetry::trace::SpanKind::Client) span under
@@ -18,13 +19,12 @@
 //! The tracer is `opentelemetry::global::tracer("kratos")`, looked up per
 //! call (a few tens of nanoseconds), so a provider installed after the layer
 //! was built is used from the next call on. Without a provider the layer
-//! records nothing but still carries an incoming span context (if a
-//! propagator extracted one) through to client calls; without a propagator
-//! nothing is extracted or injected. `tracing::otlp` (feature `otlp`)
-//! installs both; otherwise call
-//! [`global::set_tracer_provider`]
-//! and [`global::set_text_map_propagator`]
-//! with the SDK of your choice.
+//! records nothing but still carries the incoming trace context and baggage
+//! through to client calls, so a hop with no tracer does not break the
+//! fleet's trace (as with Go Kratos). `tracing::otlp` (feature `otlp`)
+//! installs a provider; otherwise call
+//! [`set_tracer_provider`](opentelemetry::global::set_tracer_provider) with
+//! the SDK of your choice.
 //!
 //! Cost: a span that does not record gets no attributes, no status and no
 //! end; its context is attached around each poll of the inner call for
@@ -123,7 +123,6 @@ mod span;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use opentelemetry::global;
 use opentelemetry::trace::{Span as _, TraceContextExt};
 use tower_service::Service;
 
@@ -145,6 +144,7 @@ enum Side {
 pub struct Tracing<S> {
     inner: S,
     side: Side,
+    propagator: layer::Propagator,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Tracing<S>
@@ -163,9 +163,7 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let kind = kind_of(&req);
         let parent = match self.side {
-            Side::Server => global::get_text_map_propagator(|propagator| {
-                propagator.extract(&HeaderExtractor(req.headers()))
-            }),
+            Side::Server => self.propagator.extract(&HeaderExtractor(req.headers())),
             Side::Client => opentelemetry::Context::current(),
         };
         let span = span::start(self.side, kind, &req, &parent);
@@ -186,9 +184,8 @@ where
         if self.side == Side::Client
             && let Some(otel_cx) = &otel_cx
         {
-            global::get_text_map_propagator(|propagator| {
-                propagator.inject_context(otel_cx, &mut HeaderInjector(req.headers_mut()))
-            });
+            self.propagator
+                .inject_context(otel_cx, &mut HeaderInjector(req.headers_mut()));
         }
         ResponseFuture::new(self.inner.call(req), otel_cx, recording, kind)
     }
