@@ -1,7 +1,9 @@
 //! OTLP/gRPC export: installs an OpenTelemetry SDK tracer provider that
 //! batches spans to a collector (Jaeger, Tempo, the OpenTelemetry
-//! Collector...) over tonic, and the W3C TraceContext propagator, both as
-//! the globals [`TracingLayer`](super::TracingLayer) uses.
+//! Collector...) over tonic, as the global provider
+//! [`TracingLayer`](super::TracingLayer) uses, and the W3C TraceContext
+//! propagator as the global one (for your own code: the layers propagate
+//! with their own).
 //!
 //! Install it from inside a multi-threaded Tokio runtime (the exporter's
 //! tonic channel runs on it; the batch processor exports from a thread of
