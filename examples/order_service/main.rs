@@ -178,7 +178,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let http = HttpServer::builder()
         .address(bootstrap.order.http)
         .merge(order_service_http::router(orders.clone()))
-        .route(
+        // Outside the layers, as Go Kratos's `srv.Handle`: scrapes are not
+        // counted as requests.
+        .handle(
             "/metrics",
             axum::routing::get(move || std::future::ready(prometheus.render())),
         )

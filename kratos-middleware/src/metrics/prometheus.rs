@@ -16,7 +16,7 @@
 //!
 //! let prometheus = Prometheus::install().expect("the only recorder");
 //! let metrics: MethodRouter = get(move || std::future::ready(prometheus.render()));
-//! // HttpServer::builder().route("/metrics", metrics).layer(MetricsLayer::server())
+//! // HttpServer::builder().handle("/metrics", metrics).layer(MetricsLayer::server())
 //! # let _ = (metrics, MetricsLayer::server());
 //! ```
 

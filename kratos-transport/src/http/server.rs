@@ -65,6 +65,8 @@ pub struct HttpServerBuilder {
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::ServerTls>,
     routes: Routes,
+    /// Routes outside the layers ([`handle`](HttpServerBuilder::handle)).
+    unlayered: Vec<(String, MethodRouter)>,
     layers: Layers,
     limits: Limits,
 }
@@ -78,6 +80,7 @@ impl HttpServer {
             #[cfg(feature = "tls")]
             tls: None,
             routes: Routes::default(),
+            unlayered: Vec::new(),
             layers: Layers::default(),
             limits: Limits::default(),
         }
@@ -117,6 +120,15 @@ impl HttpServerBuilder {
         self.routes = self
             .routes
             .map_router(|router| router.route(path, method_router));
+        self
+    }
+
+    /// Adds a route that the layers do not wrap, as Go Kratos's
+    /// `srv.Handle`: for `/metrics` (so scrapes are not counted as
+    /// requests), readiness probes or debug endpoints. It still gets the
+    /// transport info, the body limit and the 404/405 answers of the server.
+    pub fn handle(mut self, path: &str, method_router: MethodRouter) -> Self {
+        self.unlayered.push((path.to_owned(), method_router));
         self
     }
 
@@ -161,6 +173,12 @@ impl HttpServerBuilder {
                 .fallback(not_found)
                 .method_not_allowed_fallback(method_not_allowed),
         );
+        let router = self
+            .unlayered
+            .into_iter()
+            .fold(router, |router, (path, method_router)| {
+                router.route(&path, method_router)
+            });
         let listener = Listener::new(
             "http",
             self.address,
