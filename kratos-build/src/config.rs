@@ -29,7 +29,7 @@ pub const SHIPPED_PROTOS: &[(&str, &str)] = &[
 ///
 /// Defaults: messages, tonic server and client, HTTP router and client, error
 /// helpers and OpenAPI all on; JSON with lowerCamelCase names, zero values
-/// omitted, unknown fields ignored; the generated code calls
+/// emitted (as Go Kratos), unknown fields ignored; the generated code calls
 /// `::kratos_transport::http::codegen`.
 #[derive(Debug, Clone)]
 #[must_use]
@@ -54,7 +54,7 @@ impl Default for Builder {
     fn default() -> Self {
         Self {
             out_dir: None,
-            emit_zero_values: false,
+            emit_zero_values: true,
             proto_names: false,
             ignore_unknown_fields: true,
             build_server: true,
@@ -80,10 +80,10 @@ impl Builder {
     }
 
     /// Emits every field in JSON, zero values included (`"page": 0`,
-    /// `"name": ""`, `"items": []`), as Go Kratos does with
-    /// `protojson.MarshalOptions{EmitUnpopulated: true}`. Off by default:
-    /// proto3 JSON omits fields that hold their zero value, so a reply with
-    /// `total = 0` has no `total` key.
+    /// `"name": ""`, `"items": []`, an unset message as `null`), as Go Kratos
+    /// does with `protojson.MarshalOptions{EmitUnpopulated: true}`. On by
+    /// default; `false` gives plain proto3 JSON, which omits fields holding
+    /// their zero value (a reply with `total = 0` has no `total` key).
     pub fn emit_zero_values(mut self, enable: bool) -> Self {
         self.emit_zero_values = enable;
         self

@@ -92,7 +92,7 @@ async fn unknown_query_parameters_and_body_fields_are_ignored() {
 }
 
 #[tokio::test]
-async fn zero_values_are_omitted_and_empty_queries_use_defaults() {
+async fn zero_values_are_emitted_as_go_kratos_and_empty_queries_use_defaults() {
     let app = start().await;
     let (status, _, body) = send(
         http::Method::GET,
@@ -102,8 +102,9 @@ async fn zero_values_are_omitted_and_empty_queries_use_defaults() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    // An empty list and total = 0 are zero values: proto3 JSON leaves them out.
-    assert_eq!(json(&body), serde_json::json!({}));
+    // An empty list and total = 0 are emitted, as Go Kratos's codec
+    // (protojson with EmitUnpopulated) does; byte for byte.
+    assert_eq!(body, r#"{"orders":[],"total":0}"#);
     app.stop().await;
 }
 

@@ -7,6 +7,7 @@ mod client;
 mod common;
 mod decode;
 mod errors;
+mod json;
 mod limits;
 mod openapi;
 mod operations;

@@ -23,6 +23,15 @@ pub mod echo {
     }
 }
 
+/// `kinds.v1`: a message with one field of every kind, for the JSON
+/// fixtures against Go Kratos's encoding.
+pub mod kinds {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("kinds.v1");
+    }
+}
+
 /// `api.*.v1`: the order, user and product services of `order_service`; the order service, served over gRPC and HTTP/JSON from
 /// one implementation (`order_service_http::router`), with error helpers
 /// (`ErrorReason`, `is_order_not_found`) and `OPENAPI_JSON`.
