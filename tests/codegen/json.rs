@@ -94,9 +94,8 @@ fn the_remaining_differences_from_go_protojson_are_known() {
         r#"{"ratio":1.0,"at":"2024-01-02T03:04:05+00:00","text":"t"}"#
     );
     // Go's bytes decode to the same message.
-    let from_go: Gaps = serde_json::from_str(
-        r#"{"ratio":1,"unset":null,"text":"t","at":"2024-01-02T03:04:05Z"}"#,
-    )
-    .unwrap();
+    let from_go: Gaps =
+        serde_json::from_str(r#"{"ratio":1,"unset":null,"text":"t","at":"2024-01-02T03:04:05Z"}"#)
+            .unwrap();
     assert_eq!(from_go, populated);
 }
