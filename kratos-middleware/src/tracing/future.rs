@@ -20,6 +20,9 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         otel_cx: Option<opentelemetry::Context>,
+        // A server call's `tracing` span with its trace and span ids: every
+        // log event inside the call carries them.
+        log_span: Option<tracing::Span>,
         recording: bool,
         kind: Kind,
     }
@@ -29,12 +32,14 @@ impl<F> ResponseFuture<F> {
     pub(super) fn new(
         inner: F,
         otel_cx: Option<opentelemetry::Context>,
+        log_span: Option<tracing::Span>,
         recording: bool,
         kind: Kind,
     ) -> Self {
         Self {
             inner,
             otel_cx,
+            log_span,
             recording,
             kind,
         }
@@ -55,6 +60,7 @@ where
                 .otel_cx
                 .as_ref()
                 .map(|otel_cx| otel_cx.clone().attach());
+            let _entered = this.log_span.as_ref().map(tracing::Span::enter);
             ready!(this.inner.poll(cx))
         };
         if *this.recording {

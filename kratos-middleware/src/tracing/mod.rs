@@ -33,6 +33,16 @@
 //! provider that samples nothing (mostly the SDK's sampling and span ids);
 //! a client also formats and inserts the `traceparent` header.
 //!
+//! # Log correlation
+//!
+//! On the server side, every `tracing` event inside a call (the handler's,
+//! the [`logging`](crate::logging) layer's, any client call's) is recorded
+//! inside a `call` span (target `kratos`) with the call's `trace_id` and
+//! `span_id`, so `tracing_subscriber::fmt` prints
+//! `call{trace_id=4bf9… span_id=00f0…}: …` and its JSON format a `span`
+//! object: Go Kratos's `trace.id` / `span.id` log fields. The span exists only
+//! when the call has a valid trace context and a subscriber wants it.
+//!
 //! # Attributes and status
 //!
 //! Only spans that record (are sampled) get attributes, so with sampling
@@ -132,6 +142,25 @@ pub use layer::TracingLayer;
 
 use crate::util::kind_of;
 
+/// The `tracing` span a server call's log events are recorded in, carrying
+/// `trace_id` and `span_id` as Go Kratos's `log.With(logger, "trace.id",
+/// tracing.TraceID(), "span.id", tracing.SpanID())` does; `None` without a
+/// valid span context, or when no subscriber wants `kratos` spans at INFO.
+fn log_span(otel_cx: &opentelemetry::Context) -> Option<tracing::Span> {
+    let span = otel_cx.span();
+    let span_context = span.span_context();
+    if !span_context.is_valid() {
+        return None;
+    }
+    let log_span = tracing::info_span!(
+        target: "kratos",
+        "call",
+        trace_id = %span_context.trace_id(),
+        span_id = %span_context.span_id(),
+    );
+    (!log_span.is_disabled()).then_some(log_span)
+}
+
 /// Which end of a call a [`TracingLayer`] traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -187,6 +216,10 @@ where
             self.propagator
                 .inject_context(otel_cx, &mut HeaderInjector(req.headers_mut()));
         }
-        ResponseFuture::new(self.inner.call(req), otel_cx, recording, kind)
+        let log_span = match (&otel_cx, self.side) {
+            (Some(otel_cx), Side::Server) => log_span(otel_cx),
+            _ => None,
+        };
+        ResponseFuture::new(self.inner.call(req), otel_cx, log_span, recording, kind)
     }
 }

@@ -132,3 +132,49 @@ async fn trace_context_and_baggage_cross_a_hop_without_a_tracer_provider() {
     middle.stop().await;
     downstream.stop().await;
 }
+
+#[tokio::test]
+async fn log_events_inside_a_call_carry_its_trace_and_span_ids() {
+    let captured = kratos_testing::CapturedLogs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let http = kratos_transport::http::HttpServer::builder()
+        .address(([127, 0, 0, 1], 0))
+        .route(
+            "/work",
+            axum::routing::get(|| async {
+                tracing::info!(target: "app", "inside the handler");
+                "done"
+            }),
+        )
+        .layer(TracingLayer::server())
+        .build();
+    let s = start(kratos_core::App::builder().name("logs").server(http)).await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traceparent = format!("00-{trace_id}-00f067aa0ba902b7-01");
+    let (status, _, _) = get_with(
+        &format!("{}/work", s.http),
+        &[("traceparent", &traceparent)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Without a trace context there is nothing to correlate: no span.
+    let (status, _, _) = get(&format!("{}/work", s.http)).await;
+    assert_eq!(status, 200);
+    s.stop().await;
+
+    let lines = captured.lines_of("inside the handler");
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(
+        lines[0].contains(&format!("trace_id={trace_id}"))
+            && lines[0].contains("span_id=00f067aa0ba902b7"),
+        "{}",
+        lines[0]
+    );
+    assert!(!lines[1].contains("trace_id="), "{}", lines[1]);
+}
