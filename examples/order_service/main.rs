@@ -6,10 +6,10 @@
 //! the order service's endpoints and serves until Ctrl-C. Try:
 //!
 //! ```text
-//! curl -s -XPOST localhost:8000/api/v1/orders -d '{"userId":"1","items":[{"productId":"1","quantity":2}]}'
+//! curl -s -XPOST localhost:8000/api/v1/orders -H 'content-type: application/json' -d '{"userId":"1","items":[{"productId":"1","quantity":2}]}'
 //! curl -s localhost:8000/api/v1/orders/1
 //! curl -s 'localhost:8000/api/v1/orders?userId=1&page=1'
-//! curl -s -XPOST localhost:8000/api/v1/orders -d '{"userId":"9","items":[{"productId":"1","quantity":1}]}'   # 404 USER_NOT_FOUND
+//! curl -s -XPOST localhost:8000/api/v1/orders -H 'content-type: application/json' -d '{"userId":"9","items":[{"productId":"1","quantity":1}]}'   # 404 USER_NOT_FOUND
 //! curl -s localhost:8000/metrics   # Prometheus: server_requests_code_total, client_requests_seconds, ...
 //! ```
 //!

@@ -188,6 +188,15 @@
 //! methods have no HTTP binding. Custom verbs (`/v1/{name}:cancel`) are
 //! rejected at build time.
 //!
+//! **Codecs**, as Go Kratos picks them: the request body by its
+//! `Content-Type` — JSON (`application/json`, `…+json`; also a body with no
+//! `Content-Type`, where Go answers 400) or protobuf (`application/x-protobuf`,
+//! `application/protobuf`, `application/proto`; for `body: "*"` bindings);
+//! any other (`text/plain`, a form) is 400 `CODEC` "unregister Content-Type:
+//! …", as in Go. The reply by `Accept`: protobuf when it lists a protobuf
+//! type (for replies without `response_body`), JSON otherwise. Error bodies
+//! are always JSON. Form bodies are not decoded yet.
+//!
 //! Over HTTP the call gets a `tonic::Request` whose metadata holds the HTTP
 //! headers and whose extensions hold the request extensions; a
 //! `tonic::Status` error is turned back into the Kratos error

@@ -149,3 +149,100 @@ async fn a_method_without_its_route_is_405_and_unknown_paths_404() {
     assert_eq!(status, 404);
     app.stop().await;
 }
+
+/// Sends `body` with exactly these headers; returns status, headers, body.
+async fn send_raw(
+    method: http::Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (http::StatusCode, http::HeaderMap, bytes::Bytes) {
+    use http_body_util::BodyExt;
+    let client: hyper_util::client::legacy::Client<_, http_body_util::Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    let mut req = http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let res = client
+        .request(req.body(http_body_util::Full::from(body)).unwrap())
+        .await
+        .expect("request sent");
+    let (parts, body) = res.into_parts();
+    (
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes(),
+    )
+}
+
+#[tokio::test]
+async fn content_type_picks_the_request_codec_and_accept_the_reply_codec() {
+    use kratos_examples_api::api::order::v1::{CreateOrderRequest, Order, OrderItem};
+    use prost::Message;
+
+    let app = start().await;
+    let url = format!("{}/api/v1/orders", app.http);
+    let request = CreateOrderRequest {
+        user_id: 7,
+        items: vec![OrderItem {
+            product_id: 100,
+            quantity: 2,
+            price_cents: 250,
+        }],
+    };
+
+    // A protobuf body decodes to the same message a JSON body does; the
+    // reply is JSON unless Accept asks for protobuf.
+    let (status, headers, body) = send_raw(
+        http::Method::POST,
+        &url,
+        &[("content-type", "application/x-protobuf")],
+        request.encode_to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body:?}");
+    assert_eq!(headers["content-type"], "application/json");
+    let from_proto = json(std::str::from_utf8(&body).unwrap());
+    let from_json = create_sample(&app).await;
+    assert_eq!(from_proto["userId"], from_json["userId"]);
+    assert_eq!(from_proto["items"], from_json["items"]);
+
+    let (status, headers, body) = send_raw(
+        http::Method::POST,
+        &url,
+        &[
+            ("content-type", "application/json"),
+            ("accept", "application/x-protobuf"),
+        ],
+        serde_json::to_vec(&request).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/x-protobuf");
+    let order = Order::decode(body).expect("a protobuf Order");
+    assert_eq!((order.user_id, order.items.len()), (7, 1));
+
+    // A Content-Type with no codec is 400 CODEC naming it, as in Go Kratos.
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let (status, _, body) = send_raw(
+            http::Method::POST,
+            &url,
+            &[("content-type", content_type)],
+            br#"{"userId":"7"}"#.to_vec(),
+        )
+        .await;
+        let body = json(std::str::from_utf8(&body).unwrap());
+        assert_eq!(
+            (status.as_u16(), body["reason"].as_str()),
+            (400, Some("CODEC")),
+            "{body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains(content_type),
+            "{body}"
+        );
+    }
+    app.stop().await;
+}

@@ -1,12 +1,15 @@
 //! The request message of a generated binding, assembled from the path
-//! variables, the query string and the JSON body, as Go Kratos binds them.
+//! variables, the query string and the body (JSON or protobuf), as Go
+//! Kratos binds them.
 
 use std::collections::HashMap;
 
 use kratos_core::Error;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::media::Media;
 use super::{BodySpec, FieldSpec, Part, RouteSpec, TextKind};
 use crate::http::CODEC_REASON;
 
@@ -15,7 +18,25 @@ fn codec_error(message: impl Into<String>) -> Error {
 }
 
 /// Builds the request message of `spec` from the route parameters, the query
-/// string and the body, as the generated server does.
+/// string and the body (encoded as `media`), as the generated server does.
+pub(super) fn decode_message<Req>(
+    spec: &RouteSpec,
+    params: &HashMap<String, String>,
+    query: Option<&str>,
+    body: &[u8],
+    media: Media,
+) -> Result<Req, Error>
+where
+    Req: DeserializeOwned + Serialize + prost::Message + Default,
+{
+    match media {
+        Media::Proto if !body.is_empty() => decode_protobuf(spec, params, query, body),
+        _ => decode_request(spec, params, query, body),
+    }
+}
+
+/// Builds the request message of `spec` from the route parameters, the query
+/// string and a JSON body.
 pub(super) fn decode_request<Req: DeserializeOwned>(
     spec: &RouteSpec,
     params: &HashMap<String, String>,
@@ -109,6 +130,32 @@ pub(super) fn decode_request<Req: DeserializeOwned>(
         }
         codec_error(format!("invalid value for field {path}: {}", err.inner()))
     })
+}
+
+/// A protobuf body: the whole message (`body: "*"`), with the path
+/// variables (and nothing else) bound over it through its JSON form.
+fn decode_protobuf<Req>(
+    spec: &RouteSpec,
+    params: &HashMap<String, String>,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Req, Error>
+where
+    Req: DeserializeOwned + Serialize + prost::Message + Default,
+{
+    if spec.body != BodySpec::All {
+        return Err(codec_error(
+            "a protobuf body is accepted for bindings whose body is the whole message (body: \"*\")",
+        ));
+    }
+    let message =
+        Req::decode(body).map_err(|err| codec_error(format!("invalid protobuf body: {err}")))?;
+    if spec.vars.is_empty() {
+        return Ok(message);
+    }
+    let json = serde_json::to_vec(&message)
+        .map_err(|err| codec_error(format!("invalid protobuf body: {err}")))?;
+    decode_request(spec, params, query, &json)
 }
 
 fn bound_elsewhere(spec: &RouteSpec, field: &FieldSpec) -> bool {

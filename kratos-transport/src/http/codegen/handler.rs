@@ -15,7 +15,8 @@ use kratos_core::Error;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::decode::decode_request;
+use super::decode::decode_message;
+use super::media::{Media, reply_media, request_media};
 use super::reply::encode_reply;
 use super::{RouteSpec, Routes};
 use crate::http::CODEC_REASON;
@@ -45,8 +46,8 @@ pub fn on<T, Req, Reply, F, Fut>(
 ) -> MethodRouter<Arc<T>>
 where
     T: Send + Sync + 'static,
-    Req: DeserializeOwned + Send + 'static,
-    Reply: Serialize + Send + 'static,
+    Req: DeserializeOwned + Serialize + prost::Message + Default + Send + 'static,
+    Reply: Serialize + prost::Message + Send + 'static,
     F: Fn(Arc<T>, tonic::Request<Req>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<tonic::Response<Reply>, tonic::Status>> + Send + 'static,
 {
@@ -76,8 +77,8 @@ async fn handle<T, Req, Reply, F, Fut>(
     call: F,
 ) -> Result<Response, Error>
 where
-    Req: DeserializeOwned,
-    Reply: Serialize,
+    Req: DeserializeOwned + Serialize + prost::Message + Default,
+    Reply: Serialize + prost::Message,
     F: Fn(Arc<T>, tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Reply>, tonic::Status>>,
 {
@@ -92,13 +93,20 @@ where
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .map_err(|err| read_error(&err, format!("cannot read the request body: {err}")))?;
-    let message: Req = decode_request(spec, &params, parts.uri.query(), &bytes)?;
+    // The Content-Type matters only for a body (a GET's is ignored).
+    let media = if bytes.is_empty() {
+        Media::Json
+    } else {
+        request_media(&parts.headers)?
+    };
+    let reply = reply_media(&parts.headers);
+    let message: Req = decode_message(spec, &params, parts.uri.query(), &bytes, media)?;
     check(&message)?;
     // The operation is the server's (its table of generated routes put it in
     // the transport info before any middleware ran): one source of truth.
     let request = tonic::Request::from_http(http::Request::from_parts(parts, message));
     match call(service, request).await {
-        Ok(reply) => encode_reply(spec, reply),
+        Ok(message) => encode_reply(spec, message, reply),
         Err(status) => Err(Error::from_status(&status)),
     }
 }

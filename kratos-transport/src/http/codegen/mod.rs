@@ -32,6 +32,7 @@
 mod client;
 mod decode;
 mod handler;
+mod media;
 mod reply;
 mod spec;
 #[cfg(test)]

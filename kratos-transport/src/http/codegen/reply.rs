@@ -1,5 +1,5 @@
-//! The reply of a generated binding as JSON, with the reply metadata as
-//! headers.
+//! The reply of a generated binding as JSON (or protobuf when `Accept`
+//! asks for it), with the reply metadata as headers.
 
 use axum::response::Response;
 use http::{HeaderValue, header};
@@ -8,16 +8,21 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::RouteSpec;
+use super::media::{Media, PROTOBUF};
 use crate::http::CODEC_REASON;
 
 /// The HTTP response of `reply`: its message (or its `response_body` field)
-/// as JSON, its metadata as headers.
-pub(super) fn encode_reply<Reply: Serialize>(
+/// as JSON, or the whole message as protobuf when `media` says so (a
+/// `response_body` field is always JSON); its metadata as headers.
+pub(super) fn encode_reply<Reply: Serialize + prost::Message>(
     spec: &RouteSpec,
     reply: tonic::Response<Reply>,
+    media: Media,
 ) -> Result<Response, Error> {
     let (metadata, message, _) = reply.into_parts();
+    let protobuf = media == Media::Proto && spec.response_body.is_none();
     let encoded = match spec.response_body {
+        None if protobuf => Ok(message.encode_to_vec()),
         None => serde_json::to_vec(&message),
         Some(field) => serde_json::to_value(&message).and_then(|mut value| {
             let part = value
@@ -36,7 +41,11 @@ pub(super) fn encode_reply<Reply: Serialize>(
     }
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static(if protobuf {
+            PROTOBUF
+        } else {
+            "application/json"
+        }),
     );
     Ok(response)
 }
