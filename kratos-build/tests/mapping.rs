@@ -132,11 +132,12 @@ fn grpc_module_checks_unary_and_server_streaming_requests() {
 
 #[test]
 fn json_switches() {
+    // Zero values are emitted by default (Go Kratos's EmitUnpopulated).
     let default = generate(LIBRARY, kratos_build::configure()).unwrap();
-    assert!(default.contains("if self.pages != 0 {"));
+    assert!(!default.contains("if self.pages != 0 {"));
     assert!(default.contains(r#"struct_ser.serialize_field("id""#));
-    let zero = generate(LIBRARY, kratos_build::configure().emit_zero_values(true)).unwrap();
-    assert!(!zero.contains("if self.pages != 0 {"));
+    let omitted = generate(LIBRARY, kratos_build::configure().emit_zero_values(false)).unwrap();
+    assert!(omitted.contains("if self.pages != 0 {"));
     let names = generate(
         LIBRARY,
         kratos_build::configure().preserve_proto_field_names(true),
