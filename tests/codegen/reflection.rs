@@ -65,6 +65,21 @@ async fn reflection_lists_the_services_and_resolves_a_method() {
         );
     }
 
+    // Every listed service resolves, the other reflection version included
+    // (grpc-python's client asks v1alpha about v1).
+    for name in &names {
+        let resolved = v1_call(
+            &app.grpc,
+            MessageRequest::FileContainingSymbol((*name).to_owned()),
+        )
+        .await
+        .unwrap_or_else(|status| panic!("{name}: {status:?}"));
+        assert!(
+            matches!(resolved, MessageResponse::FileDescriptorResponse(_)),
+            "{name}: {resolved:?}"
+        );
+    }
+
     let MessageResponse::FileDescriptorResponse(files) = v1_call(
         &app.grpc,
         MessageRequest::FileContainingSymbol(format!("{ORDER_SERVICE}.GetOrder")),

@@ -49,8 +49,14 @@ pub(crate) fn services(
     Error,
 > {
     let configure = || {
+        // Health and both reflection versions: each version lists, and so
+        // must describe, the other one too.
         let mut builder = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(
+                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+            );
         for set in REGISTERED.lock_unpoisoned().iter() {
             builder = builder.register_encoded_file_descriptor_set(set);
         }
