@@ -148,6 +148,17 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
 
     let (status, text) = get("/metrics").await;
     assert_eq!(status, 200);
+    let post = http_client
+        .request(
+            http::Request::post(format!("{http_url}/metrics"))
+                .body(String::new())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 405, "a wrong method on an unlayered route");
+    let body = post.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("METHOD_NOT_ALLOWED"));
     let samples = samples(&text);
     let value = |key: &str| {
         *samples

@@ -178,7 +178,9 @@ impl HttpServerBuilder {
             .into_iter()
             .fold(router, |router, (path, method_router)| {
                 router.route(&path, method_router)
-            });
+            })
+            // The unlayered routes' wrong methods get the Kratos 405 too.
+            .method_not_allowed_fallback(method_not_allowed);
         let listener = Listener::new(
             "http",
             self.address,
