@@ -2,7 +2,9 @@
 //! definition served over gRPC (tonic) and HTTP/JSON (axum), registered in a
 //! registry, with one error model, lifecycle hooks and graceful stop.
 //!
-//! This crate re-exports the workspace crates; depend on it alone.
+//! This crate re-exports the workspace crates; depend on it alone. It is
+//! published as `kratos-rs` (`cargo add kratos-rs`) and imported as
+//! `kratos`.
 //!
 //! ```
 //! use kratos::http::HttpServer;

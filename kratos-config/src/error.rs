@@ -111,3 +111,35 @@ impl std::error::Error for ConfigError {
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
+
+/// The reason of the Kratos error a [`ConfigError`] becomes.
+pub const CONFIG_REASON: &str = "CONFIG";
+
+/// A config failure as a Kratos error, so `?` works in a `main` or a hook
+/// returning `kratos::Result`: 500 `CONFIG` with the message, the
+/// [`ConfigError`] as its cause; 503 when the configuration was closed.
+impl From<ConfigError> for kratos_core::Error {
+    fn from(err: ConfigError) -> Self {
+        let code = if err.is_closed() { 503 } else { 500 };
+        kratos_core::Error::new(code, CONFIG_REASON, err.to_string()).with_cause(err)
+    }
+}
+
+#[cfg(test)]
+mod into_kratos_error {
+    use super::*;
+
+    #[test]
+    fn a_config_error_becomes_a_500_config_error_with_its_cause() {
+        let err: kratos_core::Error = ConfigError::not_found("order.max_items").into();
+        assert_eq!((err.code(), err.reason()), (500, CONFIG_REASON));
+        assert!(
+            err.message().contains("order.max_items"),
+            "{}",
+            err.message()
+        );
+        assert!(std::error::Error::source(&err).is_some());
+        let closed: kratos_core::Error = ConfigError::closed().into();
+        assert_eq!(closed.code(), 503);
+    }
+}

@@ -99,7 +99,7 @@ pub mod source;
 mod sync;
 
 pub use config::{Config, ConfigBuilder};
-pub use error::ConfigError;
+pub use error::{CONFIG_REASON, ConfigError};
 pub use key_value::KeyValue;
 pub use observer::Handle;
 pub use source::{EnvSource, FileSource, MemorySource, Source, SourceWatcher};

@@ -3,7 +3,7 @@
 //! while one of them is killed (SIGKILL) or frozen (SIGSTOP).
 //!
 //! Run with
-//! `cargo test -p kratos --all-features --test failover -- --nocapture`
+//! `cargo test -p kratos-rs --all-features --test failover -- --nocapture`
 //! (needs `etcd` and `protoc`: `bash scripts/deps.sh`); each scenario prints
 //! its numbers (failures by code, the dead node's last pick, throughput).
 //!
