@@ -28,13 +28,17 @@
 //! # Feature Flags
 //!
 //! By default everything builds on a bare machine: both transports, the
-//! in-memory registry, file/env/memory config, all middleware (request
+//! in-memory registry, file/env/memory config, the middleware (request
 //! metrics through the `metrics` facade and OpenTelemetry spans through the
-//! global tracer provider included). Backends are opt-in:
+//! global tracer provider included; JWT is opt-in). Backends are opt-in:
 //!
 //! | feature | enables |
 //! |---|---|
+//! | `metrics` (default) | `middleware::metrics`: request counters and latency histograms under Go Kratos's names |
+//! | `otel` (default) | `middleware::tracing`: OpenTelemetry spans, W3C trace-context and baggage propagation |
+//! | `jwt` | `middleware::auth::jwt` (its RSA/ECDSA/EdDSA crypto is about 60 crates) |
 //! | `etcd` | etcd registry and config source (`etcd-client` runs `protoc` at build time) |
+//! | `etcd-tls` | TLS to etcd (rustls with ring) |
 //! | `consul` | Consul registry and KV config source |
 //! | `apollo` | Apollo config source |
 //! | `nacos` | Nacos config source |
