@@ -129,25 +129,62 @@ impl ConsulRegistry {
         Self::builder(address).build()
     }
 
-    /// A registry for the agent named by the `CONSUL_HTTP_ADDR`, `CONSUL_HTTP_TOKEN`
-    /// environment variables, as the Consul CLI reads them (default
-    /// `127.0.0.1:8500`).
+    /// A registry for the agent the environment names, as the Consul CLI
+    /// reads it: `CONSUL_HTTP_ADDR` (default `127.0.0.1:8500`),
+    /// `CONSUL_HTTP_TOKEN`, `CONSUL_HTTP_SSL=true` (an address without a
+    /// scheme is dialled `https://`) and, with the `tls` feature,
+    /// `CONSUL_CACERT`, `CONSUL_CLIENT_CERT` + `CONSUL_CLIENT_KEY` and
+    /// `CONSUL_TLS_SERVER_NAME`. A client certificate that cannot be read is
+    /// logged and left out (the agent then refuses the connection, naming
+    /// the reason).
     pub fn from_env() -> Self {
-        let address =
-            std::env::var("CONSUL_HTTP_ADDR").unwrap_or_else(|_| "127.0.0.1:8500".to_owned());
-        let mut builder = Self::builder(address);
-        if let Ok(token) = std::env::var("CONSUL_HTTP_TOKEN")
-            && !token.is_empty()
-        {
-            builder = builder.token(token);
-        }
-        builder.build()
+        builder_from(|name| std::env::var(name).ok().filter(|v| !v.is_empty())).build()
     }
 
     /// The id of the TTL check of an instance: `service:<id>`.
     pub fn check_id(instance_id: &str) -> String {
         format!("service:{instance_id}")
     }
+}
+
+/// The builder the Consul CLI's environment variables describe, read
+/// through `var`.
+fn builder_from(var: impl Fn(&str) -> Option<String>) -> ConsulRegistryBuilder {
+    let mut address = var("CONSUL_HTTP_ADDR").unwrap_or_else(|| "127.0.0.1:8500".to_owned());
+    let ssl = var("CONSUL_HTTP_SSL").is_some_and(|v| matches!(v.as_str(), "true" | "1"));
+    if ssl && !address.contains("://") {
+        address = format!("https://{address}");
+    }
+    let mut builder = ConsulRegistry::builder(address);
+    if let Some(token) = var("CONSUL_HTTP_TOKEN") {
+        builder = builder.token(token);
+    }
+    #[cfg(feature = "tls")]
+    {
+        let ca = var("CONSUL_CACERT");
+        let client = var("CONSUL_CLIENT_CERT").zip(var("CONSUL_CLIENT_KEY"));
+        let server_name = var("CONSUL_TLS_SERVER_NAME");
+        if ca.is_some() || client.is_some() || server_name.is_some() {
+            let mut tls = kratos_net::tls::ClientTls::new();
+            if let Some(ca) = ca {
+                tls = tls.ca_pem_file(ca);
+            }
+            if let Some((cert, key)) = client {
+                match kratos_net::tls::Identity::from_pem_files(&cert, &key) {
+                    Ok(identity) => tls = tls.identity(identity),
+                    Err(err) => tracing::warn!(
+                        error = %err,
+                        "CONSUL_CLIENT_CERT/CONSUL_CLIENT_KEY cannot be read; dialling Consul without a client certificate"
+                    ),
+                }
+            }
+            if let Some(name) = server_name {
+                tls = tls.server_name(name);
+            }
+            builder = builder.tls(tls);
+        }
+    }
+    builder
 }
 
 /// Options of a [`ConsulRegistry`]; see [`ConsulRegistry::builder`].
@@ -275,6 +312,46 @@ mod tests {
     fn public_types_are_send_and_sync() {
         assert_send_sync::<ConsulRegistry>();
         assert_send_sync::<ConsulRegistryBuilder>();
+    }
+
+    #[test]
+    fn the_consul_cli_environment_configures_the_builder() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let default = builder_from(env(&[]));
+        assert_eq!(default.address, "127.0.0.1:8500");
+        assert_eq!(default.token, None);
+
+        let ssl = builder_from(env(&[
+            ("CONSUL_HTTP_ADDR", "consul.local:8501"),
+            ("CONSUL_HTTP_SSL", "true"),
+            ("CONSUL_HTTP_TOKEN", "secret"),
+        ]));
+        assert_eq!(ssl.address, "https://consul.local:8501");
+        assert_eq!(ssl.token.as_deref(), Some("secret"));
+        // A scheme given in the address wins.
+        let explicit = builder_from(env(&[
+            ("CONSUL_HTTP_ADDR", "http://127.0.0.1:8500"),
+            ("CONSUL_HTTP_SSL", "true"),
+        ]));
+        assert_eq!(explicit.address, "http://127.0.0.1:8500");
+
+        #[cfg(feature = "tls")]
+        {
+            assert!(default.tls.is_none());
+            let tls = builder_from(env(&[
+                ("CONSUL_CACERT", "/etc/consul/ca.pem"),
+                ("CONSUL_TLS_SERVER_NAME", "server.dc1.consul"),
+            ]));
+            let tls = tls.tls.expect("TLS options from the environment");
+            assert_eq!(tls.server_name_override(), Some("server.dc1.consul"));
+        }
     }
 
     #[test]
