@@ -11,7 +11,7 @@ use std::time::Duration;
 ///
 /// | limit | default | past it |
 /// |---|---|---|
-/// | [`header_read_timeout`](Self::with_header_read_timeout) | 10 s | a connection that has not sent a complete request head (or, on HTTP/2, its first bytes) is closed |
+/// | [`header_read_timeout`](Self::with_header_read_timeout) | 10 s | a connection that has not sent a complete request head (or, on HTTP/2, its first bytes; with TLS, its handshake) is closed |
 /// | [`idle_timeout`](Self::with_idle_timeout) | 120 s | a connection with no call in flight for that long is closed gracefully |
 /// | [`body_read_timeout`](Self::with_body_read_timeout) | 30 s | HTTP only: a request body still arriving is abandoned, 408 `REQUEST_TIMEOUT` |
 /// | [`body_limit`](Self::with_body_limit) | 4 MiB | HTTP only: 413 `PAYLOAD_TOO_LARGE`, before the body is read when its length is declared |

@@ -37,10 +37,6 @@ const EVICT_IDLE_AFTER: Duration = Duration::from_secs(1);
 /// How often reaching the connection cap is logged as a warning, at most.
 const CAP_WARN_EVERY: Duration = Duration::from_secs(60);
 
-/// How long a TLS client may take to complete its handshake.
-#[cfg_attr(not(feature = "tls"), allow(dead_code))]
-const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// What a TLS connection is accepted with (none without the `tls` feature).
 #[cfg(feature = "tls")]
 type Acceptor = tokio_rustls::TlsAcceptor;
@@ -333,7 +329,8 @@ impl Capped {
 }
 
 /// Serves one accepted connection; with TLS, after its handshake (in this
-/// task, never in the accept loop, and within [`TLS_HANDSHAKE_TIMEOUT`]).
+/// task, never in the accept loop, and within the header-read timeout: a
+/// client trickling its handshake is a slow client like any other).
 async fn serve_connection<S: HttpService>(
     stream: TcpStream,
     service: S,
@@ -372,7 +369,8 @@ async fn serve_connection<S: HttpService>(
         None => serve_io(TokioIo::new(stream), service, builder, tokens, activity).await,
         #[cfg(feature = "tls")]
         Some(acceptor) => {
-            let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+            let handshake =
+                tokio::time::timeout(tokens.header_read_timeout, acceptor.accept(stream));
             let stream = tokio::select! {
                 biased;
                 () = tokens.shutdown.cancelled() => return,
@@ -384,7 +382,10 @@ async fn serve_connection<S: HttpService>(
                         return;
                     }
                     Err(_) => {
-                        tracing::debug!(after = ?TLS_HANDSHAKE_TIMEOUT, "TLS handshake timed out");
+                        tracing::debug!(
+                            after = ?tokens.header_read_timeout,
+                            "TLS handshake timed out"
+                        );
                         return;
                     }
                 },

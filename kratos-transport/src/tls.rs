@@ -5,7 +5,8 @@
 //!   and [`GrpcServerBuilder::tls`](crate::grpc::GrpcServerBuilder::tls) take
 //!   a [`ServerTls`]; the server then advertises `https://` / `grpcs://`,
 //!   offers ALPN `h2` (+ `http/1.1` for HTTP), completes each handshake in
-//!   the connection's own task within 10 s, and asks its [`Identity`] for the
+//!   the connection's own task within the header-read timeout (10 s by
+//!   default, [`Limits`](crate::Limits)), and asks its [`Identity`] for the
 //!   certificate at each handshake (a file identity is re-read when its files
 //!   change, so a rotated certificate needs no restart).
 //! - Clients: [`ClientBuilder::tls`](crate::ClientBuilder::tls) takes a

@@ -96,3 +96,43 @@ async fn go_kratos_is_secure_endpoints_are_dialled_over_tls() {
 
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_trickled_handshake_is_closed_after_the_header_read_timeout() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let pki = kratos_testing::TestPki::new();
+    let http = kratos::http::HttpServer::builder()
+        .address(([127, 0, 0, 1], 0))
+        .tls(common::server_tls(&pki))
+        .limits(kratos::Limits::default().with_header_read_timeout(Duration::from_millis(500)))
+        .build();
+    let app = kratos::App::builder()
+        .name("slow-handshake")
+        .server(http)
+        .signals([])
+        .build()
+        .spawn()
+        .await
+        .expect("the App starts");
+    let endpoint = app.endpoints()[0].clone();
+    let addr = endpoint.trim_start_matches("https://").to_owned();
+
+    // The first byte of a ClientHello record, then nothing: the server has
+    // seen the connection speak, and waits for the rest of the handshake.
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(&[0x16]).await.unwrap();
+    let mut buf = [0u8; 64];
+    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the stalled handshake was never given up");
+    app.stop().await.expect("a clean stop");
+}
