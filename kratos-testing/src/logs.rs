@@ -22,6 +22,19 @@ use tracing_subscriber::fmt::MakeWriter;
 pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 
 impl CapturedLogs {
+    /// Makes a plain-text `tracing_subscriber::fmt()` subscriber writing here
+    /// (INFO and above, no colours) the current thread's default until the
+    /// guard is dropped: a current-thread test then captures what its
+    /// servers log.
+    pub fn set_default(&self) -> tracing::subscriber::DefaultGuard {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(self.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
     /// All that was written, as text.
     pub fn text(&self) -> String {
         let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);

@@ -187,28 +187,13 @@ async fn big_replier(head: &'static str, body_len: Option<usize>) -> String {
 
 #[tokio::test]
 async fn a_reply_over_the_limit_is_a_clear_error_not_unbounded_memory() {
-    use kratos_transport::http::REPLY_TOO_LARGE;
     // Announced by its content-length.
     let url = big_replier(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000\r\n\r\n",
         Some(10),
     )
     .await;
-    let client = HttpClient::builder()
-        .endpoint(url)
-        .reply_limit(64 * 1024)
-        .connect()
-        .await
-        .unwrap();
-    let err = client
-        .invoke::<_, serde_json::Value>(http::Method::GET, "/big", &())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.code(), err.reason()),
-        (502, REPLY_TOO_LARGE),
-        "{err:?}"
-    );
+    let (client, err) = fetch_over_limit(url, "/big").await;
     assert!(err.message().contains("over 65536 bytes"), "{err:?}");
     // The node is not blamed for it.
     assert_eq!(client.selector().nodes().len(), 1);
@@ -219,6 +204,13 @@ async fn a_reply_over_the_limit_is_a_clear_error_not_unbounded_memory() {
         None,
     )
     .await;
+    fetch_over_limit(url, "/endless").await;
+}
+
+/// GETs `path` from `url` with a 64 KiB reply limit, asserting the call
+/// fails with 502 `REPLY_TOO_LARGE`; returns the client and the error.
+async fn fetch_over_limit(url: String, path: &str) -> (HttpClient, Error) {
+    use kratos_transport::http::REPLY_TOO_LARGE;
     let client = HttpClient::builder()
         .endpoint(url)
         .reply_limit(64 * 1024)
@@ -226,7 +218,7 @@ async fn a_reply_over_the_limit_is_a_clear_error_not_unbounded_memory() {
         .await
         .unwrap();
     let err = client
-        .invoke::<_, serde_json::Value>(http::Method::GET, "/endless", &())
+        .invoke::<_, serde_json::Value>(http::Method::GET, path, &())
         .await
         .unwrap_err();
     assert_eq!(
@@ -234,4 +226,5 @@ async fn a_reply_over_the_limit_is_a_clear_error_not_unbounded_memory() {
         (502, REPLY_TOO_LARGE),
         "{err:?}"
     );
+    (client, err)
 }

@@ -8,6 +8,7 @@ use kratos::registry::MemoryRegistry;
 use kratos::tls::{ClientTls, Identity, ServerTls};
 use kratos::{App, RunningApp};
 use kratos_testing::TestPki;
+use kratos_transport::ClientBuilder;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -60,13 +61,23 @@ pub async fn start(tls: ServerTls, registry: &MemoryRegistry) -> RunningApp {
         .expect("the App starts")
 }
 
-/// A gRPC channel to the service through `registry`, with `tls`.
-pub async fn grpc_channel(registry: &MemoryRegistry, tls: ClientTls) -> GrpcChannel {
-    GrpcChannel::builder()
+/// `builder` dialling the service through `registry` with `tls`, waiting
+/// for a first instance.
+fn to_service<C>(
+    builder: ClientBuilder<C>,
+    registry: &MemoryRegistry,
+    tls: ClientTls,
+) -> ClientBuilder<C> {
+    builder
         .endpoint(format!("discovery:///{SERVICE}"))
         .discovery(registry.clone())
         .tls(tls)
         .block(true)
+}
+
+/// A gRPC channel to the service through `registry`, with `tls`.
+pub async fn grpc_channel(registry: &MemoryRegistry, tls: ClientTls) -> GrpcChannel {
+    to_service(GrpcChannel::builder(), registry, tls)
         .connect()
         .await
         .expect("the channel resolves")
@@ -74,11 +85,7 @@ pub async fn grpc_channel(registry: &MemoryRegistry, tls: ClientTls) -> GrpcChan
 
 /// An HTTP client to the service through `registry`, with `tls`.
 pub async fn http_client(registry: &MemoryRegistry, tls: ClientTls) -> HttpClient {
-    HttpClient::builder()
-        .endpoint(format!("discovery:///{SERVICE}"))
-        .discovery(registry.clone())
-        .tls(tls)
-        .block(true)
+    to_service(HttpClient::builder(), registry, tls)
         .connect()
         .await
         .expect("the client resolves")

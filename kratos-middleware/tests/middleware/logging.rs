@@ -14,12 +14,7 @@ fn log_lines(logs: &CapturedLogs) -> Vec<String> {
 #[tokio::test]
 async fn one_event_per_call_with_kind_operation_code_and_reason() {
     let captured = CapturedLogs::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.set_default();
 
     let s = serve(LoggingLayer::server()).await;
     let (status, _, body) = get(&format!("{}/hello/ok", s.http)).await;

@@ -136,12 +136,7 @@ async fn trace_context_and_baggage_cross_a_hop_without_a_tracer_provider() {
 #[tokio::test]
 async fn log_events_inside_a_call_carry_its_trace_and_span_ids() {
     let captured = kratos_testing::CapturedLogs::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.set_default();
 
     let http = kratos_transport::http::HttpServer::builder()
         .address(([127, 0, 0, 1], 0))

@@ -16,8 +16,6 @@ use tower_service::Service;
 
 use super::HealthService;
 
-/// The health service every server hosts.
-const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 use crate::Limits;
 use crate::info::TransportInfoLayer;
 use crate::layers::Layers;
@@ -215,7 +213,7 @@ impl Server for GrpcServer {
         let health = HealthService::new(ctx.health().clone(), self.services.clone());
         let reflection = if self.reflection {
             let mut listed = self.services.clone();
-            listed.push(HEALTH_SERVICE);
+            listed.push(<tonic_health::pb::health_server::HealthServer<HealthService> as NamedService>::NAME);
             Some(super::reflection::services(&listed)?)
         } else {
             None
