@@ -9,6 +9,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/api/order/v1/order.proto",
         "proto/api/user/v1/user.proto",
         "proto/api/product/v1/product.proto",
+        "proto/api/gateway/v1/gateway.proto",
+        "proto/api/chat/v1/chat.proto",
         "proto/kinds/v1/kinds.proto",
     ];
     kratos_build::configure().compile(&protos, &["proto"])?;

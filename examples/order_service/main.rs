@@ -1,223 +1,135 @@
-//! An order system: the order service (gRPC + HTTP/JSON from one
-//! implementation) calls the user and product services through the registry.
+//! The shop's order service, and with no `--conf`, the whole shop in one
+//! process.
 //!
-//! Run with `cargo run --example order_service`. It starts all three services
-//! in this process on the in-memory registry (no server to install), prints
-//! the order service's endpoints and serves until Ctrl-C. Try:
+//! `cargo run --example order_service` starts the user, product and order
+//! services and the gateway in this process on the in-memory registry (no
+//! server to install), seeds demo users and products, prints the gateway's
+//! address and `curl`s to try, and serves until Ctrl-C; on stop it drains
+//! the gateway, then the order service, then their dependencies, so no
+//! accepted call fails. `--smoke` runs the printed calls, checks the
+//! answers and exits.
 //!
-//! ```text
-//! curl -s -XPOST localhost:8000/api/v1/orders -H 'content-type: application/json' -d '{"userId":"1","items":[{"productId":"1","quantity":2}]}'
-//! curl -s localhost:8000/api/v1/orders/1
-//! curl -s 'localhost:8000/api/v1/orders?userId=1&page=1'
-//! curl -s -XPOST localhost:8000/api/v1/orders -H 'content-type: application/json' -d '{"userId":"9","items":[{"productId":"1","quantity":1}]}'   # 404 USER_NOT_FOUND
-//! curl -s localhost:8000/metrics   # Prometheus: server_requests_code_total, client_requests_seconds, ...
-//! ```
-//!
-//! Options: `--conf FILE` (default `examples/order_service/config.yaml`;
-//! edit `order.max_items` while it runs: the next order sees it), and
-//! `--smoke` (place a few orders over both transports, check the answers,
-//! exit). With `registry.kind: etcd` (`REGISTRY=etcd`), the services register
-//! in etcd and find each other there:
-//! `REGISTRY=etcd cargo run --example order_service --features etcd`.
+//! `cargo run --example order_service --features etcd -- --conf
+//! examples/configs/order.yaml` runs the order service alone, registered in
+//! the registry of that file, calling `discovery:///user` and
+//! `discovery:///product`.
 
-mod catalog;
+#[path = "../gateway/gateway.rs"]
+mod gateway;
 mod orders;
+#[path = "../product_service/products.rs"]
+mod products;
 mod smoke;
+#[path = "../user_service/store.rs"]
+mod store;
+#[path = "../support/mod.rs"]
+mod support;
+#[path = "../user_service/users.rs"]
+mod users;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
+use kratos::RunningApp;
 
-use kratos::App;
-use kratos::config::{Config, EnvSource, FileSource};
-use kratos::grpc::{GrpcChannel, GrpcServer};
-use kratos::http::HttpServer;
-use kratos::middleware::logging::LoggingLayer;
-use kratos::middleware::metrics::prometheus::Prometheus;
-use kratos::registry::{Discovery, MemoryRegistry, Registrar};
-use kratos_examples_api::api::order::v1::{order_service_grpc, order_service_http};
-use kratos_examples_api::api::product::v1::product_service_grpc;
-use kratos_examples_api::api::user::v1::user_service_grpc;
-use serde::Deserialize;
+use support::{Boot, BoxError};
 
-/// The configuration file's shape.
-#[derive(Debug, Deserialize)]
-struct Bootstrap {
-    registry: RegistryConf,
-    order: OrderConf,
-    user: GrpcConf,
-    product: GrpcConf,
-}
+const USAGE: &str = "\
+order_service: the shop's orders; with no --conf, the whole shop in one process
 
-#[derive(Debug, Deserialize)]
-struct RegistryConf {
-    kind: String,
-    #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
-    etcd: EtcdConf,
-}
+Usage: order_service [--conf FILE] [--smoke]
 
-#[derive(Debug, Deserialize)]
-struct EtcdConf {
-    #[cfg_attr(not(feature = "etcd"), allow(dead_code))]
-    endpoints: Vec<String>,
-}
+Options:
+  --conf FILE  run the order service alone with this config file
+               (such as examples/configs/order.yaml)
+  --smoke      (whole shop) run the printed calls, check the answers, exit
+  -h, --help   this text
 
-#[derive(Debug, Deserialize)]
-struct OrderConf {
-    http: SocketAddr,
-    grpc: SocketAddr,
-}
-
-#[derive(Debug, Deserialize)]
-struct GrpcConf {
-    grpc: SocketAddr,
-}
-
-/// The registry the services share, as both of its roles.
-struct Registry {
-    registrar: Arc<dyn Registrar>,
-    discovery: Arc<dyn Discovery>,
-}
-
-async fn registry(conf: &RegistryConf) -> Result<Registry, Box<dyn std::error::Error>> {
-    match conf.kind.as_str() {
-        "memory" => {
-            let registry = MemoryRegistry::global();
-            Ok(Registry {
-                registrar: Arc::new(registry.clone()),
-                discovery: Arc::new(registry),
-            })
-        }
-        #[cfg(feature = "etcd")]
-        "etcd" => {
-            let registry =
-                kratos::registry::etcd::EtcdRegistry::connect(&conf.etcd.endpoints).await?;
-            Ok(Registry {
-                registrar: Arc::new(registry.clone()),
-                discovery: Arc::new(registry),
-            })
-        }
-        #[cfg(not(feature = "etcd"))]
-        "etcd" => Err(
-            "the config asks for etcd, but this build has no etcd support: run \
-             `cargo run --example order_service --features etcd -- --conf <file>`"
-                .into(),
-        ),
-        other => Err(format!("registry.kind: unknown registry `{other}` (memory or etcd)").into()),
-    }
-}
-
-fn arg(name: &str) -> Option<String> {
-    let mut args = std::env::args().skip_while(|a| a != name);
-    args.next()?;
-    args.next()
-}
+With no --conf: user, product, order and the gateway in this process on the
+in-memory registry, configured by examples/order_service/config.yaml.";
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+async fn main() -> Result<(), BoxError> {
+    let boot = Boot::new(USAGE, "order_service/config.yaml", "order").await?;
+    if boot.cli.conf.is_some() {
+        return support::serve(
+            orders::app(&boot.config, &boot.registry).await?,
+            "order service",
         )
-        .init();
-    let smoke = std::env::args().any(|a| a == "--smoke");
-    let conf_path = arg("--conf").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/order_service/config.yaml")
-    });
-
-    let config = Config::builder()
-        .source(FileSource::new(&conf_path))
-        .source(EnvSource::new("ORDER_SERVICE_"))
-        .build();
-    config.load().await?;
-    let bootstrap: Bootstrap = config.scan()?;
-    let registry = registry(&bootstrap.registry).await?;
-    tracing::info!(registry = %bootstrap.registry.kind, conf = %conf_path.display(), "configured");
-
-    // The services the order service depends on.
-    let user = App::builder()
-        .name("user")
-        .registrar_arc(Some(registry.registrar.clone()))
-        .server(
-            GrpcServer::builder()
-                .address(bootstrap.user.grpc)
-                .add_service(user_service_grpc::server(Arc::new(catalog::Users)))
-                .build(),
-        )
-        .build()
-        .spawn()
-        .await?;
-    let product = App::builder()
-        .name("product")
-        .registrar_arc(Some(registry.registrar.clone()))
-        .server(
-            GrpcServer::builder()
-                .address(bootstrap.product.grpc)
-                .add_service(product_service_grpc::server(Arc::new(catalog::Products)))
-                .build(),
-        )
-        .build()
-        .spawn()
-        .await?;
-
-    // The order service finds them through discovery.
-    let channel = |name: &str| {
-        GrpcChannel::builder()
-            .endpoint(format!("discovery:///{name}"))
-            .discovery_arc(registry.discovery.clone())
-            .layer(kratos::middleware::client_defaults())
-            .block(true)
-            .connect()
-    };
-    let orders = Arc::new(orders::Orders::new(
-        channel("user").await?,
-        channel("product").await?,
-        config.handle::<usize>("order.max_items")?,
-    ));
-    let prometheus = Prometheus::install()?;
-    let http = HttpServer::builder()
-        .address(bootstrap.order.http)
-        .merge(order_service_http::router(orders.clone()))
-        // Outside the layers, as Go Kratos's `srv.Handle`: scrapes are not
-        // counted as requests.
-        .handle(
-            "/metrics",
-            axum::routing::get(move || std::future::ready(prometheus.render())),
-        )
-        .layer(kratos::middleware::server_defaults())
-        .layer(LoggingLayer::server())
-        .build();
-    let grpc = GrpcServer::builder()
-        .address(bootstrap.order.grpc)
-        .add_service(order_service_grpc::server(orders))
-        .layer(kratos::middleware::server_defaults())
-        .layer(LoggingLayer::server())
-        .build();
-    let order = App::builder()
-        .name("order")
-        .version("v1.0.0")
-        .registrar_arc(Some(registry.registrar.clone()))
-        .server(http)
-        .server(grpc)
-        .build()
-        .spawn()
-        .await?;
-    let endpoints = order.endpoints().to_vec();
-    for endpoint in &endpoints {
-        println!("order service listening on {endpoint}");
+        .await;
     }
+    whole_shop(&boot).await
+}
 
-    let outcome = if smoke {
-        let result = smoke::run(&endpoints).await;
-        order.stop_handle().stop();
-        result
-    } else {
-        Ok(())
-    };
-    // Each App stops on SIGINT/SIGTERM by itself; in smoke mode, once done.
-    order.wait().await?;
-    for app in [user, product] {
-        app.stop().await?;
+/// The four services in this process. The gateway alone listens for
+/// SIGINT/SIGTERM; once it has drained, the others stop in dependency order.
+async fn whole_shop(boot: &Boot) -> Result<(), BoxError> {
+    let (config, registry) = (&boot.config, &boot.registry);
+    let user = support::start(
+        users::app(config, registry).await?.signals([]),
+        "user service",
+    )
+    .await?;
+    let product = support::start(
+        products::app(config, registry)?.signals([]),
+        "product service",
+    )
+    .await?;
+    let order = support::start(
+        orders::app(config, registry).await?.signals([]),
+        "order service",
+    )
+    .await?;
+    let gateway = support::start(gateway::app(config, registry).await?, "gateway").await?;
+    let base = local_base(&gateway)?;
+    if boot.cli.smoke {
+        let outcome = smoke::run(&base).await;
+        gateway.stop_handle().stop();
+        stop_in_order(gateway, order, product, user).await?;
+        return outcome;
     }
-    outcome
+    println!("{}", try_it(&base));
+    stop_in_order(gateway, order, product, user).await
+}
+
+/// Waits for the gateway to stop (a signal, or `stop_handle`), then stops
+/// what it calls, callers first.
+async fn stop_in_order(
+    gateway: RunningApp,
+    order: RunningApp,
+    product: RunningApp,
+    user: RunningApp,
+) -> Result<(), BoxError> {
+    gateway.wait().await?;
+    tracing::info!("gateway stopped; stopping the order service");
+    order.stop().await?;
+    tracing::info!("order service stopped; stopping the product and user services");
+    product.stop().await?;
+    user.stop().await?;
+    Ok(())
+}
+
+/// `http://127.0.0.1:PORT` of the gateway's HTTP endpoint.
+fn local_base(gateway: &RunningApp) -> Result<String, BoxError> {
+    let endpoint = gateway
+        .endpoints()
+        .iter()
+        .find(|e| e.starts_with("http://"))
+        .ok_or("the gateway has no HTTP endpoint")?;
+    let port = endpoint.rsplit(':').next().unwrap_or("8000");
+    Ok(format!("http://127.0.0.1:{port}"))
+}
+
+/// The calls to paste into a shell.
+fn try_it(base: &str) -> String {
+    format!(
+        r#"
+The shop is up; its gateway is {base}. Try:
+
+  curl -s {base}/api/v1/products
+  TOKEN=$(curl -s -XPOST {base}/api/v1/login -H 'content-type: application/json' -d '{{"username":"alice","password":"alice-password"}}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
+  curl -s -XPOST {base}/api/v1/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{{"items":[{{"productId":"3","quantity":2}}]}}'
+  curl -s '{base}/api/v1/orders?page=1&pageSize=10' -H "authorization: Bearer $TOKEN"
+  curl -s {base}/api/v1/products/3   # the monitor: 20 in stock, 2 fewer per order
+  curl -s {base}/metrics
+
+Ctrl-C stops it (the gateway drains first)."#
+    )
 }

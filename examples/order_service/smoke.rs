@@ -1,14 +1,12 @@
-//! `--smoke`: real calls over both transports, checked; the process exits
-//! with an error if any answer is wrong.
+//! `--smoke`: the calls `order_service` prints, made through the gateway and
+//! checked; the process exits with an error if any answer is wrong.
 
-use kratos::Error;
-use kratos_examples_api::api::order::v1::order_service_client::OrderServiceClient;
-use kratos_examples_api::api::order::v1::order_service_http::OrderServiceHttpClient;
-use kratos_examples_api::api::order::v1::{
-    CreateOrderRequest, GetOrderRequest, ListOrdersRequest, OrderItem,
-};
+use serde_json::json;
 
-fn check(ok: bool, what: &str) -> Result<(), Box<dyn std::error::Error>> {
+use crate::support::BoxError;
+use crate::support::client::Api;
+
+fn check(ok: bool, what: &str) -> Result<(), BoxError> {
     if ok {
         println!("smoke ok: {what}");
         Ok(())
@@ -17,92 +15,96 @@ fn check(ok: bool, what: &str) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-pub async fn run(endpoints: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    let http_base = endpoints
-        .iter()
-        .find(|e| e.starts_with("http://"))
-        .ok_or("no HTTP endpoint")?;
-    let grpc_base = endpoints
-        .iter()
-        .find(|e| e.starts_with("grpc://"))
-        .ok_or("no gRPC endpoint")?
-        .replacen("grpc://", "http://", 1);
-    let http = OrderServiceHttpClient::new(http_base.clone());
-    let mut grpc = OrderServiceClient::connect(grpc_base).await?;
-
-    // Over HTTP: 2 keyboards at the catalogue's price.
-    let order = http
-        .create_order(CreateOrderRequest {
-            user_id: 1,
-            items: vec![OrderItem {
-                product_id: 1,
-                quantity: 2,
-                price_cents: 0,
-            }],
-        })
-        .await?;
-    check(
-        order.total_cents == 2 * 4_999,
-        "HTTP CreateOrder priced by the product service",
-    )?;
-
-    // Over gRPC: the same order.
-    let fetched = grpc
-        .get_order(GetOrderRequest {
-            id: order.id,
-            user_id: 0,
-        })
-        .await?
-        .into_inner();
-    check(
-        fetched == order,
-        "gRPC GetOrder returns the order created over HTTP",
-    )?;
-
-    // An unknown user: the user service's 404 reaches the HTTP client.
-    let err = http
-        .create_order(CreateOrderRequest {
-            user_id: 99,
-            items: vec![OrderItem {
-                product_id: 1,
-                quantity: 1,
-                price_cents: 0,
-            }],
-        })
-        .await
-        .expect_err("user 99 does not exist");
-    check(
-        err == Error::not_found("USER_NOT_FOUND", ""),
-        "unknown user → 404 USER_NOT_FOUND",
-    )?;
-
-    let list = http
-        .list_orders(ListOrdersRequest {
-            user_id: 1,
-            ..Default::default()
-        })
-        .await?;
-    check(list.total == 1, "HTTP ListOrders by user")?;
-
-    // The calls above, counted: by the order service and by its clients.
-    let metrics = scrape(&format!("{http_base}/metrics")).await?;
-    for series in [
-        r#"server_requests_code_total{kind="http",operation="/api.order.v1.OrderService/CreateOrder",code="200",reason=""} 1"#,
-        r#"server_requests_code_total{kind="http",operation="/api.order.v1.OrderService/CreateOrder",code="404",reason="USER_NOT_FOUND"} 1"#,
-        r#"server_requests_code_total{kind="grpc",operation="/api.order.v1.OrderService/GetOrder",code="200",reason=""} 1"#,
-        r#"client_requests_code_total{kind="grpc",operation="/api.user.v1.UserService/GetUser",code="404",reason="USER_NOT_FOUND"} 1"#,
-    ] {
-        check(metrics.lines().any(|l| l == series), series)?;
-    }
-    Ok(())
+/// The stock of product `id`, read through the gateway.
+async fn stock(api: &Api, id: u32) -> Result<i64, BoxError> {
+    let product = api.get(&format!("/api/v1/products/{id}")).await?;
+    product.body["stock"]
+        .as_i64()
+        .ok_or_else(|| format!("no stock in {}", product.text).into())
 }
 
-/// The body of a GET of `url`.
-async fn scrape(url: &str) -> Result<String, Box<dyn std::error::Error>> {
-    use http_body_util::BodyExt;
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<String>();
-    let res = client.get(url.parse()?).await?;
-    let body = res.into_body().collect().await?.to_bytes();
-    Ok(String::from_utf8(body.to_vec())?)
+pub async fn run(base: &str) -> Result<(), BoxError> {
+    let api = Api::new(base);
+
+    let login = api
+        .post(
+            "/api/v1/login",
+            json!({"username": "alice", "password": "alice-password"}),
+        )
+        .await?;
+    let token = login.body["token"].as_str().unwrap_or_default().to_owned();
+    check(
+        login.status == 200 && !token.is_empty(),
+        "login as the demo user alice",
+    )?;
+    let alice = api.with_token(&token);
+
+    let before = stock(&api, 3).await?;
+    let order = alice
+        .post(
+            "/api/v1/orders",
+            json!({"items": [{"productId": "3", "quantity": 2}]}),
+        )
+        .await?;
+    check(
+        order.status == 200
+            && order.body["totalCents"] == json!("37800")
+            && order.body["status"] == json!("ORDER_STATUS_PENDING"),
+        "CreateOrder: 2 monitors at the catalogue's price, pending",
+    )?;
+    check(
+        stock(&api, 3).await? == before - 2,
+        "the order took 2 monitors from stock",
+    )?;
+
+    let id = order.body["id"].as_str().unwrap_or_default().to_owned();
+    let listed = alice.get("/api/v1/orders?page=1&pageSize=10").await?;
+    check(
+        listed.body["orders"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|o| o["id"] == json!(id))),
+        "ListOrders shows the order",
+    )?;
+
+    let out = alice
+        .post(
+            "/api/v1/orders",
+            json!({"items": [{"productId": "1", "quantity": 1}, {"productId": "4", "quantity": 1}]}),
+        )
+        .await?;
+    check(
+        out.status == 409 && out.reason() == "OUT_OF_STOCK",
+        "an out-of-stock item: 409 OUT_OF_STOCK",
+    )?;
+
+    let cancelled = alice
+        .post(&format!("/api/v1/orders/{id}/cancel"), json!({}))
+        .await?;
+    check(
+        cancelled.body["status"] == json!("ORDER_STATUS_CANCELLED")
+            && stock(&api, 3).await? == before,
+        "CancelOrder gives the stock back",
+    )?;
+    let again = alice
+        .post(&format!("/api/v1/orders/{id}/cancel"), json!({}))
+        .await?;
+    check(
+        again.status == 409 && again.reason() == "INVALID_TRANSITION",
+        "cancelling twice: 409 INVALID_TRANSITION",
+    )?;
+
+    let anonymous = api.get("/api/v1/orders").await?;
+    check(
+        anonymous.status == 401 && anonymous.reason() == "UNAUTHORIZED",
+        "no token: 401 UNAUTHORIZED",
+    )?;
+
+    let metrics = api.get("/metrics").await?;
+    let wanted = r#"server_requests_code_total{kind="http",operation="/api.gateway.v1.Gateway/CreateOrder",code="409",reason="OUT_OF_STOCK"} 1"#;
+    let counted = metrics.text.lines().any(|l| l == wanted);
+    if !counted {
+        eprintln!("wanted {wanted} in:\n{}", metrics.text);
+    }
+    check(counted, "the gateway's metrics count the 409")?;
+    Ok(())
 }

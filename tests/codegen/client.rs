@@ -38,7 +38,7 @@ fn list_request() -> ListOrdersRequest {
         user_id: 9,
         page: 1,
         page_size: 10,
-        status: OrderStatus::Created as i32,
+        status: OrderStatus::Pending as i32,
     }
 }
 
@@ -47,7 +47,7 @@ async fn round_trip(app: &Running, client: &OrderServiceHttpClient) {
     let mut grpc = app.grpc_client().await;
     let created = client.create_order(sample_order()).await.unwrap();
     assert_eq!(created.total_cents, 300);
-    assert_eq!(created.status, OrderStatus::Created as i32);
+    assert_eq!(created.status, OrderStatus::Pending as i32);
 
     // Path variable filled from the message.
     let got = client.get_order(get_request(created.id)).await.unwrap();

@@ -77,7 +77,7 @@ impl OrderService for Orders {
                 .map(|i| i.price_cents * i64::from(i.quantity))
                 .sum(),
             items: req.items,
-            status: OrderStatus::Created as i32,
+            status: OrderStatus::Pending as i32,
             created_at: CREATED_AT,
         };
         self.orders.lock().unwrap().insert(id, order.clone());

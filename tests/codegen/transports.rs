@@ -56,7 +56,7 @@ async fn the_same_calls_over_grpc_and_http_return_equal_data() {
             "id": "1",
             "userId": "7",
             "items": [{"productId": "100", "quantity": 2, "priceCents": "250"}],
-            "status": "ORDER_STATUS_CREATED",
+            "status": "ORDER_STATUS_PENDING",
             "totalCents": "500",
             "createdAt": CREATED_AT.to_string(),
         })
@@ -78,12 +78,12 @@ async fn the_same_calls_over_grpc_and_http_return_equal_data() {
         user_id: 7,
         page: 1,
         page_size: 5,
-        status: OrderStatus::Created as i32,
+        status: OrderStatus::Pending as i32,
     };
     let over_grpc = grpc.list_orders(list).await.unwrap().into_inner();
     for query in [
-        "user_id=7&page=1&page_size=5&status=ORDER_STATUS_CREATED",
-        "userId=7&page=1&pageSize=5&status=ORDER_STATUS_CREATED",
+        "user_id=7&page=1&page_size=5&status=ORDER_STATUS_PENDING",
+        "userId=7&page=1&pageSize=5&status=ORDER_STATUS_PENDING",
         // An enum by number.
         "user_id=7&page=1&page_size=5&status=1",
     ] {

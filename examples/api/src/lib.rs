@@ -32,9 +32,11 @@ pub mod kinds {
     }
 }
 
-/// `api.*.v1`: the order, user and product services of `order_service`; the order service, served over gRPC and HTTP/JSON from
-/// one implementation (`order_service_http::router`), with error helpers
-/// (`ErrorReason`, `is_order_not_found`) and `OPENAPI_JSON`.
+/// `api.*.v1`: the shop system of the `user_service`, `product_service`,
+/// `order_service`, `gateway` and `chat_service` examples. Each service is served over gRPC
+/// and HTTP/JSON from one implementation (`order_service_http::router`,
+/// `order_service_grpc::server`), with error helpers (`ErrorReason`,
+/// `is_order_not_found`) and `OPENAPI_JSON`.
 pub mod api {
     /// Orders.
     pub mod order {
@@ -57,6 +59,22 @@ pub mod api {
         /// Version 1.
         pub mod v1 {
             tonic::include_proto!("api.product.v1");
+        }
+    }
+
+    /// The gateway: the shop's public JSON API.
+    pub mod gateway {
+        /// Version 1.
+        pub mod v1 {
+            tonic::include_proto!("api.gateway.v1");
+        }
+    }
+
+    /// Chat rooms over a bidirectional stream.
+    pub mod chat {
+        /// Version 1.
+        pub mod v1 {
+            tonic::include_proto!("api.chat.v1");
         }
     }
 }
