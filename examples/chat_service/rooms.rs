@@ -19,7 +19,7 @@ use kratos_examples_api::api::chat::v1::{
     ErrorReason, MessageReply, MessageRequest, chat_service_grpc,
 };
 use serde::Deserialize;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
@@ -43,8 +43,26 @@ type Outbox = mpsc::Sender<Result<MessageReply, Status>>;
 #[derive(Clone)]
 struct Member {
     outbox: Outbox,
-    /// Set when the member was cut off for falling behind.
-    overflowed: Arc<AtomicBool>,
+    cut: Arc<Cut>,
+}
+
+/// Whether a member was cut off for falling behind, and the wake-up of its
+/// reading task, whose copy of the outbox must go too for the stream to end.
+#[derive(Default)]
+struct Cut {
+    overflowed: AtomicBool,
+    notify: Notify,
+}
+
+impl Cut {
+    fn cut(&self) {
+        self.overflowed.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    fn is_cut(&self) -> bool {
+        self.overflowed.load(Ordering::Acquire)
+    }
 }
 
 #[derive(Default)]
@@ -115,7 +133,7 @@ impl Hub {
             match to.outbox.try_send(Ok(reply.clone())) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
-                    to.overflowed.store(true, Ordering::Release);
+                    to.cut.cut();
                     tracing::warn!(room = %reply.room_id, queue = self.queue, "a member fell behind: disconnected");
                     gone.push(other);
                 }
@@ -143,17 +161,22 @@ impl Hub {
         member: Member,
         mut incoming: Streaming<MessageRequest>,
     ) {
-        while let Some(next) = incoming.next().await {
-            if member.overflowed.load(Ordering::Acquire) || member.outbox.is_closed() {
-                break;
-            }
+        loop {
+            let next = tokio::select! {
+                next = incoming.next() => next,
+                () = member.cut.notify.notified() => break,
+            };
             let request = match next {
-                Ok(request) => request,
-                Err(status) => {
+                Some(Ok(request)) => request,
+                Some(Err(status)) => {
                     tracing::debug!(%status, "a member's stream failed");
                     break;
                 }
+                None => break,
             };
+            if member.cut.is_cut() || member.outbox.is_closed() {
+                break;
+            }
             if request.room_id.is_empty() || request.user_id.is_empty() {
                 let _ = member
                     .outbox
@@ -182,14 +205,14 @@ impl ChatService for Rooms {
         let (outbox, inbox) = mpsc::channel(hub.queue);
         let member = Member {
             outbox,
-            overflowed: Arc::new(AtomicBool::new(false)),
+            cut: Arc::default(),
         };
         let id = hub.next_member.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(hub.serve(id, member.clone(), request.into_inner()));
         // What was queued, then, for a member that was cut off, why.
-        let overflowed = member.overflowed;
+        let cut = member.cut;
         let cut_off = tokio_stream::iter([()]).filter_map(move |()| {
-            overflowed.load(Ordering::Acquire).then(|| {
+            cut.is_cut().then(|| {
                 Err(ErrorReason::SlowReader
                     .error("this member fell too far behind the room and was disconnected")
                     .into())

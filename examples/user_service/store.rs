@@ -73,9 +73,9 @@ pub struct Table {
 pub enum Store {
     /// In this process.
     Memory(Mutex<Table>),
-    /// In etcd, shared by every instance.
+    /// In etcd, shared by every instance (boxed: the client is large).
     #[cfg(feature = "etcd")]
-    Etcd(etcd::EtcdStore),
+    Etcd(Box<etcd::EtcdStore>),
 }
 
 impl Store {
@@ -87,7 +87,9 @@ impl Store {
     /// The store in the etcd cluster of `endpoints`.
     #[cfg(feature = "etcd")]
     pub async fn etcd(endpoints: &[String]) -> Result<Self, Error> {
-        Ok(Self::Etcd(etcd::EtcdStore::connect(endpoints).await?))
+        Ok(Self::Etcd(Box::new(
+            etcd::EtcdStore::connect(endpoints).await?,
+        )))
     }
 
     /// Adds `user` with the next id; 409 `USERNAME_TAKEN` if the name is.

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use tower_service::Service;
 
@@ -16,6 +17,8 @@ use tower_service::Service;
 #[derive(Debug)]
 pub(crate) struct Activity {
     in_flight: AtomicUsize,
+    /// Woken each time a call starts.
+    started: Notify,
     /// When the connection last became idle, in milliseconds since `origin`.
     idle_since: AtomicU64,
     origin: Instant,
@@ -26,6 +29,7 @@ impl Activity {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
             in_flight: AtomicUsize::new(0),
+            started: Notify::new(),
             idle_since: AtomicU64::new(0),
             origin: Instant::now(),
         })
@@ -43,7 +47,21 @@ impl Activity {
 
     fn begin(self: &Arc<Self>) -> Busy {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.started.notify_waiters();
         Busy(self.clone())
+    }
+
+    /// Resolves at once if a call is in flight, else when one starts or
+    /// `linger` has passed, whichever is first.
+    pub(crate) async fn busy_within(&self, linger: Duration) {
+        let started = self.started.notified();
+        tokio::pin!(started);
+        // Registered before the check: a call starting in between wakes it.
+        started.as_mut().enable();
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return;
+        }
+        let _ = tokio::time::timeout(linger, started).await;
     }
 }
 

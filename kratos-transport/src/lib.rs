@@ -92,6 +92,7 @@
 
 mod activity;
 mod client_builder;
+mod close_on_drain;
 mod discovery;
 mod endpoint;
 pub mod grpc;

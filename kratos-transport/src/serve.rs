@@ -24,6 +24,7 @@ use tower_service::Service;
 
 use crate::Limits;
 use crate::activity::{Activity, Tracked};
+use crate::close_on_drain::CloseOnDrain;
 use crate::endpoint;
 
 /// Pause after an accept error (e.g. out of file descriptors) before retrying.
@@ -34,6 +35,12 @@ const EVICT_EVERY: Duration = Duration::from_millis(250);
 /// At the connection cap, a connection idle for this long is closed to make
 /// room (a connection that just opened gets time to send its request).
 const EVICT_IDLE_AFTER: Duration = Duration::from_secs(1);
+/// When the server stops, how long an idle connection is kept open for a
+/// request the client may already have sent on it (over HTTP/1.1 a client
+/// cannot tell a connection closed while its request was on the way from
+/// one that failed it). A request arriving in this time is served and
+/// answered with `Connection: close`; the connection then closes.
+const DRAIN_LINGER: Duration = Duration::from_millis(250);
 /// How often reaching the connection cap is logged as a warning, at most.
 const CAP_WARN_EVERY: Duration = Duration::from_secs(60);
 
@@ -71,6 +78,8 @@ pub(crate) struct Listener {
 struct Tokens {
     /// Stop accepting; connections finish their in-flight requests.
     shutdown: CancellationToken,
+    /// `shutdown`, shared by every connection's [`CloseOnDrain`].
+    draining: Arc<CancellationToken>,
     /// The stop deadline passed: drop whatever still runs.
     abort: CancellationToken,
     /// Every connection task, so stop can wait for them.
@@ -85,8 +94,10 @@ struct Tokens {
 
 impl Tokens {
     fn new(limits: &Limits) -> Self {
+        let shutdown = CancellationToken::new();
         Self {
-            shutdown: CancellationToken::new(),
+            draining: Arc::new(shutdown.clone()),
+            shutdown,
             abort: CancellationToken::new(),
             connections: TaskTracker::new(),
             evict: Arc::default(),
@@ -408,6 +419,7 @@ async fn serve_io<S, I>(
     S: HttpService,
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let service = CloseOnDrain::new(service, tokens.draining.clone());
     let service = TowerToHyperService::new(Tracked::new(service, activity.clone()));
     let result = match &builder {
         Protocol::Auto(auto) => {
@@ -488,8 +500,9 @@ impl Protocol {
     }
 }
 
-/// Runs a connection to its end. On shutdown, after the idle timeout and
-/// when the connection cap needs room while it is idle, asks it to finish
+/// Runs a connection to its end. On shutdown (with a call in flight, or
+/// after at most [`DRAIN_LINGER`] for one), after the idle timeout and when
+/// the connection cap needs room while it is idle, asks it to finish
 /// gracefully (`drain`); drops it when the stop deadline passed (`None`).
 async fn drive<C, E>(
     conn: C,
@@ -507,6 +520,16 @@ where
         () = idle(activity, tokens.idle_timeout) => "idle timeout",
         () = evicted(tokens, activity) => "connection limit",
     };
+    if tokens.shutdown.is_cancelled() {
+        // Closed at once, an idle connection would drop a request the
+        // client is sending right now: drain once a call is in flight
+        // (its response closes the connection), or after DRAIN_LINGER.
+        tokio::select! {
+            result = conn.as_mut() => return Some(result),
+            () = activity.busy_within(DRAIN_LINGER) => {}
+            () = tokens.abort.cancelled() => return None,
+        }
+    }
     tracing::debug!(why, "closing a connection gracefully");
     drain(conn.as_mut());
     tokio::select! {

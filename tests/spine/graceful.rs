@@ -130,3 +130,83 @@ async fn health_is_not_serving_during_the_drain() {
     assert_eq!(draining.status, 2, "NOT_SERVING");
     app.wait().await.expect("a clean stop");
 }
+
+/// Reads one HTTP/1.1 response (headers and a `Content-Length` body) from
+/// `stream`; the lowercased text.
+async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        let text = String::from_utf8_lossy(&bytes).to_lowercase();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|n| n.trim().parse::<usize>().ok());
+            if length.is_some_and(|n| body.len() >= n) {
+                return text;
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("a response within 10 s")
+            .expect("a read");
+        assert!(
+            n > 0,
+            "the connection closed before a whole response: {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[tokio::test]
+async fn a_request_sent_on_an_idle_connection_as_the_stop_begins_is_answered_and_closes_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stopping = Arc::new(Notify::new());
+    let server = HttpServer::builder()
+        .address(([127, 0, 0, 1], 0))
+        .route("/hello", get(|| async { "hi" }))
+        .build();
+    let app = start_app(App::builder().name("linger").server(StopSignalling {
+        inner: server,
+        stopping: stopping.clone(),
+    }))
+    .await;
+    let address = app.endpoints()[0].trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connected");
+    let request = b"GET /hello HTTP/1.1\r\nhost: linger\r\n\r\n";
+
+    stream.write_all(request).await.expect("sent");
+    let first = read_response(&mut stream).await;
+    assert!(
+        first.starts_with("http/1.1 200") && first.ends_with("hi"),
+        "{first}"
+    );
+
+    // The connection is idle and kept alive; the stop begins and the
+    // client, not knowing, sends its next request on it.
+    app.stop_handle().stop();
+    stopping.notified().await;
+    // Stopped accepting: new connections are refused from here on.
+    while tokio::net::TcpStream::connect(&address).await.is_ok() {
+        tokio::task::yield_now().await;
+    }
+    stream.write_all(request).await.expect("sent");
+    let second = read_response(&mut stream).await;
+    assert!(
+        second.starts_with("http/1.1 200") && second.ends_with("hi"),
+        "{second}"
+    );
+    assert!(second.contains("connection: close"), "{second}");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0))),
+        "then the server closes it: {closed:?}"
+    );
+    app.wait().await.expect("a clean stop");
+}
