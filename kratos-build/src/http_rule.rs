@@ -113,6 +113,9 @@ pub(crate) struct Binding {
     pub(crate) response_body: Option<FieldModel>,
     /// Request fields a query parameter may set (not bound by path or body).
     pub(crate) query: Vec<FieldModel>,
+    /// With `body: "*"`, the request fields a form body may set (not bound
+    /// by the path).
+    pub(crate) form: Vec<FieldModel>,
 }
 
 /// A parsed path template: literal segments and variables.
@@ -270,20 +273,24 @@ impl Binding {
                 Some(model)
             }
         };
-        let query = match &body {
-            BodyModel::All => Vec::new(),
-            _ => model::query_fields(input)
-                .into_iter()
-                .filter(|f| {
-                    let first = f.proto.split('.').next().unwrap_or_default();
-                    let in_body = matches!(&body, BodyModel::Field(b) if b.proto == first);
-                    let in_path = vars.iter().any(|v| {
-                        f.proto == v.field.proto
-                            || f.proto.starts_with(&format!("{}.", v.field.proto))
-                    });
-                    !in_body && !in_path
-                })
-                .collect(),
+        // The fields not bound by the path: with `body: "*"` a form body
+        // sets them, else the query sets those outside the body field.
+        let unbound = model::query_fields(input).into_iter().filter(|f| {
+            !vars.iter().any(|v| {
+                f.proto == v.field.proto || f.proto.starts_with(&format!("{}.", v.field.proto))
+            })
+        });
+        let (query, form) = match &body {
+            BodyModel::All => (Vec::new(), unbound.collect()),
+            _ => (
+                unbound
+                    .filter(|f| {
+                        let first = f.proto.split('.').next().unwrap_or_default();
+                        !matches!(&body, BodyModel::Field(b) if b.proto == first)
+                    })
+                    .collect(),
+                Vec::new(),
+            ),
         };
         Ok(Self {
             method: rule.method.clone(),
@@ -294,6 +301,7 @@ impl Binding {
             body,
             response_body,
             query,
+            form,
         })
     }
 

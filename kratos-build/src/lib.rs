@@ -191,11 +191,14 @@
 //! **Codecs**, as Go Kratos picks them: the request body by its
 //! `Content-Type` — JSON (`application/json`, `…+json`; also a body with no
 //! `Content-Type`, where Go answers 400) or protobuf (`application/x-protobuf`,
-//! `application/protobuf`, `application/proto`; for `body: "*"` bindings);
-//! any other (`text/plain`, a form) is 400 `CODEC` "unregister Content-Type:
-//! …", as in Go. The reply by `Accept`: protobuf when it lists a protobuf
-//! type (for replies without `response_body`), JSON otherwise. Error bodies
-//! are always JSON. Form bodies are not decoded yet.
+//! `application/protobuf`, `application/proto`; for `body: "*"` bindings)
+//! or a form (`application/x-www-form-urlencoded`, as Go Kratos's form
+//! codec binds it: `user_id=7` or `userId=7`, `inner.id=x`, `labels[k]=v`,
+//! a repeated scalar once per value; for `body` bindings); any other
+//! (`text/plain`) is 400 `CODEC` "unregister Content-Type: …", as in Go.
+//! The reply by `Accept`: protobuf when it lists a protobuf type (for
+//! replies without `response_body`), JSON otherwise. Error bodies are
+//! always JSON.
 //!
 //! Over HTTP the call gets a `tonic::Request` whose metadata holds the HTTP
 //! headers and whose extensions hold the request extensions; a

@@ -63,7 +63,14 @@ fn route_spec(package: &Package, service: &Service, method: &str, b: &Binding) -
         };
         quote!(.response_body(#name))
     });
-    let query = b.query.iter().map(field_spec);
+    // The runtime's `query` list types the query parameters, or with
+    // `body: "*"` (no query binding) the fields of a form body.
+    let text_fields = if matches!(b.body, BodyModel::All) {
+        &b.form
+    } else {
+        &b.query
+    };
+    let query = text_fields.iter().map(field_spec);
     let operation = format!("/{}/{}", service.full_name, method);
     let verb = &b.method;
     let path = &b.axum_path;

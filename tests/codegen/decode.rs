@@ -224,8 +224,31 @@ async fn content_type_picks_the_request_codec_and_accept_the_reply_codec() {
     let order = Order::decode(body).expect("a protobuf Order");
     assert_eq!((order.user_id, order.items.len()), (7, 1));
 
+    // A form binds fields by proto or JSON name, as Go Kratos's form codec:
+    // a well-typed one reaches the service (which wants items, that a form
+    // cannot carry), a wrong type is 400 CODEC naming the field.
+    for (form, reason, naming) in [
+        (&b"user_id=7"[..], "INVALID_ORDER", "items"),
+        (b"userId=seven", "CODEC", "userId"),
+    ] {
+        let (status, _, body) = send_raw(
+            http::Method::POST,
+            &url,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            form.to_vec(),
+        )
+        .await;
+        let body = json(std::str::from_utf8(&body).unwrap());
+        assert_eq!(
+            (status.as_u16(), body["reason"].as_str()),
+            (400, Some(reason)),
+            "{body}"
+        );
+        assert!(body["message"].as_str().unwrap().contains(naming), "{body}");
+    }
+
     // A Content-Type with no codec is 400 CODEC naming it, as in Go Kratos.
-    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+    for content_type in ["text/plain", "application/xml"] {
         let (status, _, body) = send_raw(
             http::Method::POST,
             &url,

@@ -1,6 +1,6 @@
 //! The request message of a generated binding, assembled from the path
-//! variables, the query string and the body (JSON or protobuf), as Go
-//! Kratos binds them.
+//! variables, the query string and the body (JSON, protobuf or a form), as
+//! Go Kratos binds them.
 
 use std::collections::HashMap;
 
@@ -31,8 +31,63 @@ where
 {
     match media {
         Media::Proto if !body.is_empty() => decode_protobuf(spec, params, query, body),
+        Media::Form if !body.is_empty() => {
+            let json = form_to_json(spec, body)?;
+            decode_request(spec, params, query, &json)
+        }
         _ => decode_request(spec, params, query, body),
     }
+}
+
+/// A form body as the JSON body it stands for, as Go Kratos's form codec
+/// reads one: keys are dotted field paths by proto or JSON name (`a.b=1`),
+/// `m[k]=v` sets key `k` of map `m`, a repeated field takes each value of
+/// its key. A field the route's spec lists is typed by its kind (booleans,
+/// enum numbers); any other value stays a string, which proto3 JSON
+/// accepts for numbers too.
+pub(super) fn form_to_json(spec: &RouteSpec, body: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut root = Map::new();
+    for (key, value) in form_urlencoded::parse(body) {
+        if let Some((map, entry)) = key.strip_suffix(']').and_then(|k| k.split_once('[')) {
+            let field = map_field(&mut root, map)?;
+            field.insert(entry.to_owned(), Value::String(value.into_owned()));
+            continue;
+        }
+        match spec.query.iter().find(|f| f.proto == key || f.json == key) {
+            Some(field) => set_field(
+                &mut root,
+                field,
+                spec.proto_names,
+                text_value(field, &value),
+            ),
+            None => set_path(
+                &mut root,
+                &key,
+                &key,
+                false,
+                Value::String(value.into_owned()),
+            ),
+        }
+    }
+    serde_json::to_vec(&Value::Object(root))
+        .map_err(|err| codec_error(format!("invalid form body: {err}")))
+}
+
+/// The object of map field `path` (dotted) in `root`, created if missing.
+fn map_field<'a>(
+    root: &'a mut Map<String, Value>,
+    path: &str,
+) -> Result<&'a mut Map<String, Value>, Error> {
+    let mut map = root;
+    for key in path.split('.') {
+        let next = map
+            .entry(key.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        map = next
+            .as_object_mut()
+            .ok_or_else(|| codec_error(format!("invalid form body: {path} is not a map")))?;
+    }
+    Ok(map)
 }
 
 /// Builds the request message of `spec` from the route parameters, the query
@@ -188,8 +243,21 @@ fn text_value(field: &FieldSpec, text: &str) -> Value {
 /// removing the same field under its other name, so that path variables win
 /// over the body and the query.
 fn set_field(root: &mut Map<String, Value>, field: &FieldSpec, proto_names: bool, value: Value) {
-    let emitted: Vec<&str> = field.emitted(proto_names).split('.').collect();
-    let other: Vec<&str> = field.emitted(!proto_names).split('.').collect();
+    let (emitted, other) = (field.emitted(proto_names), field.emitted(!proto_names));
+    set_path(root, emitted, other, field.repeated, value);
+}
+
+/// Sets the dotted path `emitted` in `root` (appends, when `repeated`),
+/// moving what is under `other`, the same path by its other names, to it.
+fn set_path(
+    root: &mut Map<String, Value>,
+    emitted: &str,
+    other: &str,
+    repeated: bool,
+    value: Value,
+) {
+    let emitted: Vec<&str> = emitted.split('.').collect();
+    let other: Vec<&str> = other.split('.').collect();
     let mut map = root;
     for (i, key) in emitted.iter().enumerate() {
         let alias = other.get(i).copied().unwrap_or(key);
@@ -199,7 +267,7 @@ fn set_field(root: &mut Map<String, Value>, field: &FieldSpec, proto_names: bool
             map.entry(key.to_string()).or_insert(old);
         }
         if i + 1 == emitted.len() {
-            if field.repeated {
+            if repeated {
                 match map.get_mut(*key) {
                     Some(Value::Array(items)) => items.push(value),
                     _ => {

@@ -1,6 +1,6 @@
 //! The codec of a generated binding: the request body's from its
 //! `Content-Type`, the reply's from `Accept`, as Go Kratos picks them
-//! (`CodecForRequest`): JSON or protobuf.
+//! (`CodecForRequest`): JSON, protobuf or (requests only) a form.
 
 use http::HeaderMap;
 use http::header::{ACCEPT, CONTENT_TYPE};
@@ -19,6 +19,10 @@ pub(super) enum Media {
     /// protobuf binary: `application/x-protobuf`, `application/protobuf`,
     /// `application/proto` (Go Kratos's codec name).
     Proto,
+    /// `application/x-www-form-urlencoded`, as Go Kratos's form codec
+    /// binds it (`a.b=1`, `m[k]=v`, a repeated field once per value);
+    /// requests only.
+    Form,
 }
 
 impl Media {
@@ -31,6 +35,7 @@ impl Media {
         match subtype.to_ascii_lowercase().as_str() {
             "json" => Some(Self::Json),
             "x-protobuf" | "protobuf" | "proto" => Some(Self::Proto),
+            "x-www-form-urlencoded" => Some(Self::Form),
             _ => None,
         }
     }
@@ -38,7 +43,7 @@ impl Media {
 
 /// The codec of a request body: JSON without a `Content-Type` (lenient
 /// where Go Kratos answers 400), 400 `CODEC` naming one it does not know
-/// (`text/plain`, a form), as Go Kratos answers.
+/// (`text/plain`), as Go Kratos answers.
 pub(super) fn request_media(headers: &HeaderMap) -> Result<Media, Error> {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return Ok(Media::Json);
@@ -48,14 +53,16 @@ pub(super) fn request_media(headers: &HeaderMap) -> Result<Media, Error> {
         .ok_or_else(|| Error::bad_request(CODEC_REASON, format!("unregister Content-Type: {text}")))
 }
 
-/// The codec of a reply: the first known one `Accept` lists, else JSON.
+/// The codec of a reply: the first known one `Accept` lists (a form is not
+/// a reply codec), else JSON.
 pub(super) fn reply_media(headers: &HeaderMap) -> Media {
     headers
         .get_all(ACCEPT)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .find_map(Media::of)
+        .filter_map(Media::of)
+        .find(|media| *media != Media::Form)
         .unwrap_or(Media::Json)
 }
 
@@ -77,6 +84,7 @@ mod tests {
             ("application/vnd.api+json", Media::Json),
             ("application/x-protobuf", Media::Proto),
             ("application/proto", Media::Proto),
+            ("application/x-www-form-urlencoded", Media::Form),
         ] {
             assert_eq!(
                 request_media(&headers(CONTENT_TYPE, value)).unwrap(),
@@ -84,7 +92,7 @@ mod tests {
                 "{value}"
             );
         }
-        for value in ["text/plain", "application/x-www-form-urlencoded"] {
+        for value in ["text/plain", "application/xml"] {
             let err = request_media(&headers(CONTENT_TYPE, value)).unwrap_err();
             assert_eq!((err.code(), err.reason()), (400, CODEC_REASON));
             assert!(err.message().contains(value), "{}", err.message());
@@ -95,6 +103,10 @@ mod tests {
     fn accept_picks_the_reply_codec_json_by_default() {
         assert_eq!(reply_media(&HeaderMap::new()), Media::Json);
         assert_eq!(reply_media(&headers(ACCEPT, "*/*")), Media::Json);
+        assert_eq!(
+            reply_media(&headers(ACCEPT, "application/x-www-form-urlencoded")),
+            Media::Json
+        );
         assert_eq!(
             reply_media(&headers(ACCEPT, "text/html, application/x-protobuf;q=0.9")),
             Media::Proto

@@ -117,7 +117,8 @@ pub struct RouteSpec {
     pub body: BodySpec,
     /// The JSON name of the reply field sent as the body (`response_body`).
     pub response_body: Option<&'static str>,
-    /// The request fields a query parameter may set.
+    /// The request fields a query parameter may set; with
+    /// [`BodySpec::All`] (no query binding), those a form body may set.
     pub query: &'static [FieldSpec],
     /// Whether the generated JSON uses proto field names (else JSON names).
     pub proto_names: bool,
@@ -164,7 +165,8 @@ impl RouteSpec {
         self
     }
 
-    /// The request fields a query parameter may set.
+    /// The request fields a query parameter may set; with
+    /// [`BodySpec::All`] (no query binding), those a form body may set.
     pub const fn query(mut self, query: &'static [FieldSpec]) -> Self {
         self.query = query;
         self

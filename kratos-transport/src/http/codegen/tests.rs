@@ -185,3 +185,46 @@ fn base_urls_split_into_target_and_prefix() {
         ("discovery:///orders", "")
     );
 }
+
+#[derive(Debug, serde::Deserialize, PartialEq, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Labelled {
+    #[serde(flatten)]
+    msg: Msg,
+    labels: HashMap<String, String>,
+}
+
+#[test]
+fn a_form_body_binds_as_go_kratos_form_codec_does() {
+    use super::decode::form_to_json;
+    static FORM: RouteSpec = RouteSpec {
+        method: "POST",
+        vars: &[],
+        body: BodySpec::All,
+        ..SPEC
+    };
+    let body = b"user_id=7&page=2&flag=true&tags=a&tags=b&inner.id=x&labels%5Bcolor%5D=red&labels[size]=L&nope=1";
+    let json = form_to_json(&FORM, body).unwrap();
+    let msg: Labelled = decode_request(&FORM, &HashMap::new(), None, &json).unwrap();
+    assert_eq!(
+        msg,
+        Labelled {
+            msg: Msg {
+                user_id: "7".into(),
+                page: 2,
+                flag: true,
+                tags: vec!["a".into(), "b".into()],
+                inner: Some(Inner { id: "x".into() }),
+            },
+            labels: HashMap::from([
+                ("color".to_owned(), "red".to_owned()),
+                ("size".to_owned(), "L".to_owned()),
+            ]),
+        }
+    );
+    // By JSON names too; a wrong type names the field, as for the query.
+    let json = form_to_json(&FORM, b"userId=8&flag=maybe").unwrap();
+    let err = decode_request::<Msg>(&FORM, &HashMap::new(), None, &json).unwrap_err();
+    assert_eq!((err.code(), err.reason()), (400, CODEC_REASON));
+    assert!(err.message().contains("flag"), "{}", err.message());
+}
