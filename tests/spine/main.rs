@@ -3,6 +3,7 @@
 
 mod common;
 mod custom_middleware;
+mod envelope;
 mod errors;
 mod graceful;
 mod lifecycle;

@@ -56,6 +56,11 @@ where
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        axum::Json(self.0).into_response()
+        let mut response = axum::Json(self.0).into_response();
+        if response.status().is_success() {
+            // A reply the server's response encoder may re-encode.
+            response.extensions_mut().insert(super::encoders::JsonReply);
+        }
+        response
     }
 }

@@ -16,6 +16,7 @@ use tower_service::Service;
 
 use super::Routes;
 use super::body::GuardedLayer;
+use super::encoders::{Encoders, ErrorEncoder, RequestDecoder, ResponseEncoder};
 use super::operations::Operations;
 use crate::Limits;
 use crate::info::TransportInfoLayer;
@@ -69,6 +70,7 @@ pub struct HttpServerBuilder {
     unlayered: Vec<(String, MethodRouter)>,
     layers: Layers,
     limits: Limits,
+    encoders: Encoders,
 }
 
 impl HttpServer {
@@ -83,6 +85,7 @@ impl HttpServer {
             unlayered: Vec::new(),
             layers: Layers::default(),
             limits: Limits::default(),
+            encoders: Encoders::default(),
         }
     }
 
@@ -165,14 +168,74 @@ impl HttpServerBuilder {
         self
     }
 
+    /// Encodes every JSON reply of the generated routes and of
+    /// [`Json`](super::Json) handlers with `encoder` instead of sending the
+    /// reply as it is, as Go Kratos's `http.ResponseEncoder`: it gets the
+    /// request's headers and the reply as JSON and returns the response
+    /// (headers the handler set, such as reply metadata, are kept).
+    /// Protobuf replies (`Accept: application/x-protobuf`) and other
+    /// handlers' responses are sent as they are.
+    ///
+    /// ```
+    /// use axum::response::IntoResponse;
+    /// use kratos_transport::http::HttpServer;
+    ///
+    /// // Every reply as {"code":0,"message":"OK","data":…}.
+    /// let server = HttpServer::builder()
+    ///     .response_encoder(|_headers, reply| {
+    ///         axum::Json(serde_json::json!({"code": 0, "message": "OK", "data": reply})).into_response()
+    ///     })
+    ///     .build();
+    /// ```
+    pub fn response_encoder(
+        mut self,
+        encoder: impl Fn(&http::HeaderMap, serde_json::Value) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        self.encoders.response = Some(Arc::new(encoder) as ResponseEncoder);
+        self
+    }
+
+    /// Encodes every Kratos error the server answers with — a route's, a
+    /// layer's (401 from auth, 429 from a rate limit), the 404 and 405
+    /// answers — with `encoder` instead of the Go Kratos error body, as Go
+    /// Kratos's `http.ErrorEncoder`. The error stays attached to the
+    /// response, so metrics and logs still see its code and reason.
+    pub fn error_encoder(
+        mut self,
+        encoder: impl Fn(&http::HeaderMap, &Error) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        self.encoders.error = Some(Arc::new(encoder) as ErrorEncoder);
+        self
+    }
+
+    /// Passes every request body through `decoder` before a route reads it,
+    /// as Go Kratos's `http.RequestDecoder`: it gets the request's headers
+    /// and body (at most the server's body limit) and returns the JSON
+    /// body to decode, or the error to answer with (unwrapping an envelope
+    /// such as `{"data": {…}}`).
+    pub fn request_decoder(
+        mut self,
+        decoder: impl Fn(&http::HeaderMap, axum::body::Bytes) -> Result<axum::body::Bytes, Error>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.encoders.request = Some(Arc::new(decoder) as RequestDecoder);
+        self
+    }
+
     /// The server.
-    pub fn build(self) -> HttpServer {
+    pub fn build(mut self) -> HttpServer {
         let (router, operations) = self.routes.into_parts();
-        let router = self.layers.apply(
-            router
-                .fallback(not_found)
-                .method_not_allowed_fallback(method_not_allowed),
-        );
+        let mut router = router
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed);
+        if self.encoders.any() {
+            // Innermost, so the user layers see the encoded responses.
+            self.encoders.body_limit = self.limits.body_limit();
+            router = router.layer(self.encoders);
+        }
+        let router = self.layers.apply(router);
         let router = self
             .unlayered
             .into_iter()

@@ -35,6 +35,12 @@ pub(super) fn encode_reply<Reply: Serialize + prost::Message>(
     let body = encoded
         .map_err(|err| Error::new(500, CODEC_REASON, format!("cannot encode the reply: {err}")))?;
     let mut response = Response::new(axum::body::Body::from(body));
+    if !protobuf {
+        // A reply the server's response encoder may re-encode.
+        response
+            .extensions_mut()
+            .insert(crate::http::encoders::JsonReply);
+    }
     let headers = response.headers_mut();
     for (name, value) in metadata.into_headers().iter() {
         headers.append(name.clone(), value.clone());
