@@ -36,6 +36,7 @@
 //! |---|---|
 //! | `metrics` (default) | `middleware::metrics`: request counters and latency histograms under Go Kratos's names |
 //! | `otel` (default) | `middleware::tracing`: OpenTelemetry spans, W3C trace-context and baggage propagation |
+//! | `log` (default) | [`log`]: logging setup — text or JSON lines, the level from config and changed at runtime, trace ids on a call's lines, masked secrets |
 //! | `jwt` | `middleware::auth::jwt` (its RSA/ECDSA/EdDSA crypto is about 60 crates) |
 //! | `etcd` | etcd registry and config source (`etcd-client` runs `protoc` at build time) |
 //! | `etcd-tls` | TLS to etcd (rustls with ring) |
@@ -57,6 +58,7 @@
 //! | [`selector`] | `kratos-selector` | balancers for discovery-aware clients |
 //! | [`config`] | `kratos-config` | watched configuration sources |
 //! | [`middleware`] | `kratos-middleware` | tower layers for both transports |
+//! | [`log`] (feature `log`) | `kratos-log` | logging setup from config |
 #![forbid(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms)]
 
@@ -66,6 +68,8 @@ pub use kratos_core::{
     App, AppBuilder, AppInfo, Error, Health, Kind, Metadata, Result, RunningApp, Server,
     ServerContext, Signal, StopHandle, TransportInfo,
 };
+#[cfg(feature = "log")]
+pub use kratos_log as log;
 pub use kratos_middleware as middleware;
 pub use kratos_registry as registry;
 pub use kratos_selector as selector;

@@ -15,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 use kratos::config::{Config, EnvSource, FileSource};
 use kratos::grpc::{GrpcChannel, GrpcServer, GrpcServerBuilder};
 use kratos::http::{HttpServer, HttpServerBuilder};
+use kratos::log::LogConfig;
 use kratos::middleware::Matcher;
 use kratos::middleware::circuitbreaker::CircuitBreakerLayer;
 use kratos::middleware::logging::LoggingLayer;
@@ -82,17 +83,18 @@ pub struct Boot {
 }
 
 impl Boot {
-    /// Parses the command line (`usage` for `--help`), starts the logs,
-    /// loads `--conf` (default `examples/{default_conf}`), connects the
+    /// Parses the command line (`usage` for `--help`), loads `--conf`
+    /// (default `examples/{default_conf}`), starts the logs, connects the
     /// registry and installs span export for `service`.
     pub async fn new(usage: &str, default_conf: &str, service: &str) -> Result<Self, BoxError> {
         let cli = Cli::parse(usage);
-        init_logs();
         let path = cli
             .conf
             .clone()
             .unwrap_or_else(|| example_file(default_conf));
         let config = load_config(&path).await?;
+        init_logs(&config)?;
+        tracing::info!(conf = %path.display(), "config loaded");
         let registry = Registry::connect(&section(&config, "registry")?).await?;
         let trace = trace(&config, service)?;
         Ok(Self {
@@ -104,14 +106,19 @@ impl Boot {
     }
 }
 
-/// Logs to stderr at `RUST_LOG` (default `info`).
-pub fn init_logs() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+/// Logs to stderr as the config's `log` section says (`kratos::log`:
+/// level, `text` or `json`, masked keys; default info, text), following
+/// later changes of its level; `RUST_LOG` wins at start.
+pub fn init_logs(config: &Config) -> Result<(), BoxError> {
+    let conf: Option<LogConfig> = match config.get("log") {
+        Err(e) if e.is_not_found() => None,
+        other => Some(other.map_err(|e| format!("config `log`: {e}"))?),
+    };
+    let logger = conf.clone().unwrap_or_default().init()?;
+    if conf.is_some() {
+        logger.follow(config, "log")?;
+    }
+    Ok(())
 }
 
 /// A file of this repository's `examples/` directory.
@@ -132,7 +139,6 @@ pub async fn load_config(path: &PathBuf) -> Result<Config, BoxError> {
         .load()
         .await
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    tracing::info!(conf = %path.display(), "config loaded");
     Ok(config)
 }
 

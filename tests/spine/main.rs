@@ -8,6 +8,7 @@ mod errors;
 mod graceful;
 mod lifecycle;
 mod limits;
+mod log;
 mod order_service;
 mod ports;
 mod send_sync;
