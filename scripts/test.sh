@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need, then runs every test of the
-# workspace with every feature (unit, integration against a real etcd, doc tests).
+# The test command: installs what the tests need, checks deploy/ (manifests,
+# Dockerfile), then runs every test of the workspace with every feature
+# (unit, integration against a real etcd, doc tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
+bash scripts/check-deploy.sh
 cargo test --workspace --all-features "$@"
