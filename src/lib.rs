@@ -1,29 +1,81 @@
-//! **kratos-rs**: the Kratos microservice framework for Rust. One service
-//! definition served over gRPC (tonic) and HTTP/JSON (axum), registered in a
-//! registry, with one error model, lifecycle hooks and graceful stop.
+//! **kratos-rs**: the [Kratos](https://go-kratos.dev) microservice framework
+//! for Rust. Write a service's API once in a `.proto`, implement the
+//! generated trait once, and serve it over **gRPC** (tonic) and
+//! **HTTP/JSON** (axum) with one error model; register it in etcd or Consul
+//! and call others through discovery with balancing, breakers and retries;
+//! read config that changes at runtime; observe it with Prometheus metrics,
+//! OpenTelemetry traces and structured logs — on the same wire as Go Kratos.
 //!
-//! This crate re-exports the workspace crates; depend on it alone. It is
-//! published as `kratos-rs` (`cargo add kratos-rs`) and imported as
-//! `kratos`.
+//! Published as `kratos-rs` (`cargo add kratos-rs`), imported as `kratos`;
+//! the code generator is `kratos-build`, a build-dependency.
+//!
+//! # From a `.proto` to a running service
+//!
+//! `build.rs` runs `kratos_build::configure().compile(&["proto/…/greeter.proto"], &["proto"])`;
+//! the generated module gives the tonic trait, `greeter_grpc::server`,
+//! `greeter_http::router` and `GreeterHttpClient`. Then:
 //!
 //! ```
+//! # use kratos_examples_api::helloworld; // in your crate: tonic::include_proto!("helloworld.v1")
+//! use std::sync::Arc;
+//!
+//! use helloworld::v1::greeter_server::Greeter;
+//! use helloworld::v1::{HelloReply, HelloRequest, greeter_grpc, greeter_http};
+//! use kratos::grpc::GrpcServer;
 //! use kratos::http::HttpServer;
 //! use kratos::{App, Error};
 //!
+//! struct Hello;
+//!
+//! #[tonic::async_trait]
+//! impl Greeter for Hello {
+//!     async fn say_hello(
+//!         &self,
+//!         req: tonic::Request<HelloRequest>,
+//!     ) -> Result<tonic::Response<HelloReply>, tonic::Status> {
+//!         let name = req.into_inner().name;
+//!         if name.is_empty() {
+//!             // 400 NAME_EMPTY over HTTP, INVALID_ARGUMENT + ErrorInfo over gRPC.
+//!             return Err(Error::bad_request("NAME_EMPTY", "say who").into());
+//!         }
+//!         Ok(tonic::Response::new(HelloReply { message: format!("Hello {name}") }))
+//!     }
+//! }
+//!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Error> {
-//! async fn find_user() -> Result<String, Error> {
-//!     Err(Error::not_found("USER_NOT_FOUND", "no such user"))
-//! }
+//! let hello = Arc::new(Hello);
 //! let http = HttpServer::builder()
-//!     .address(([127, 0, 0, 1], 0))
-//!     .route("/v1/users/{id}", axum::routing::get(find_user))
+//!     .address(([127, 0, 0, 1], 0)) // 0.0.0.0:8000 in a service
+//!     .merge(greeter_http::router(hello.clone())) // POST /helloworld.v1.Greeter/SayHello
+//!     .layer(kratos::middleware::server_defaults())
 //!     .build();
-//! let app = App::builder().name("users").server(http).signals([]).build();
-//! app.stop_handle().stop(); // a real service runs until SIGINT/SIGTERM
+//! let grpc = GrpcServer::builder()
+//!     .address(([127, 0, 0, 1], 0))
+//!     .add_service(greeter_grpc::server(hello))
+//!     .layer(kratos::middleware::server_defaults())
+//!     .build();
+//! let app = App::builder().name("greeter").server(http).server(grpc).signals([]).build();
+//! app.stop_handle().stop(); // a real service runs until SIGINT/SIGTERM, then drains
 //! app.run().await
 //! # }
 //! ```
+//!
+//! # Guides
+//!
+//! - [`guide::getting_started`]: `cargo new` to a call over both transports.
+//! - [`guide::config`]: sources, placeholders, typed sections, watching.
+//! - [`guide::discovery`]: registries and clients that route around failure.
+//! - [`guide::middleware`]: the layers, the default chains, binding a layer
+//!   to operations, writing your own.
+//! - [`guide::observability`]: metrics, traces and logs.
+//! - [`guide::from_go_kratos`]: Go Kratos's packages and options here, and
+//!   the deliberate differences.
+//!
+//! Runnable programs are in `examples/`: `helloworld`, `custom_middleware`,
+//! `envelope`, and the shop (`cargo run --example order_service`: user,
+//! product and order services and a gateway, also each its own program,
+//! plus `chat_service`).
 //!
 //! # Feature Flags
 //!
@@ -62,16 +114,24 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms)]
 
+pub mod guide;
+
+#[doc(inline)]
 pub use kratos_config as config;
+#[doc(inline)]
 pub use kratos_core as core;
 pub use kratos_core::{
     App, AppBuilder, AppInfo, Error, Health, Kind, Metadata, Result, RunningApp, Server,
     ServerContext, Signal, StopHandle, TransportInfo,
 };
 #[cfg(feature = "log")]
+#[doc(inline)]
 pub use kratos_log as log;
+#[doc(inline)]
 pub use kratos_middleware as middleware;
+#[doc(inline)]
 pub use kratos_registry as registry;
+#[doc(inline)]
 pub use kratos_selector as selector;
 #[cfg(feature = "tls")]
 pub use kratos_transport::tls;

@@ -162,6 +162,7 @@ fn summary(latencies: &[u128]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_delivers_in_order_and_cuts_off_a_member_that_never_reads() {
+    let _serial = crate::program::serial().await;
     let conf = format!("{}/examples/configs/chat.yaml", env!("CARGO_MANIFEST_DIR"));
     let chat = Program::start(
         "chat_service",

@@ -21,6 +21,14 @@ const PORTS: [&str; 9] = [
     "CHAT_GRPC_PORT",
 ];
 
+/// Taken by each test for its whole run: the tests start several programs
+/// and load them, and on 2 cores running them at once would measure the
+/// machine, not the shop.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
+
 /// The example binary `cargo test` built next to this test binary.
 fn example(name: &str) -> std::path::PathBuf {
     let mut dir = std::env::current_exe().expect("test binary path");
