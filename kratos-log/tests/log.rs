@@ -138,3 +138,38 @@ async fn the_level_follows_the_config() {
     // A level that does not parse keeps the old one and says why.
     assert!(logger.set_level("debug,[unclosed").is_err());
 }
+
+#[tokio::test]
+async fn the_level_follows_the_config_file() {
+    let dir = std::env::temp_dir().join(format!("kratos-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, "log: {level: warn, format: json}\n").unwrap();
+    let config = Config::builder()
+        .source(kratos_config::FileSource::new(&path))
+        .build();
+    config.load().await.unwrap();
+    let out = Captured::default();
+    let conf: LogConfig = config.get("log").unwrap();
+    let (subscriber, logger) = conf.subscriber(out.clone()).unwrap();
+    let _default = tracing::subscriber::set_default(subscriber);
+    logger.follow(&config, "log").unwrap();
+
+    tracing::info!("at warn: not written");
+    std::fs::write(&path, "log: {level: info, format: json}\n").unwrap();
+    let mut tries = 0;
+    while !out.text().contains("log level changed") {
+        tries += 1;
+        assert!(
+            tries < 1000,
+            "the edited file applies within 10 s: {}",
+            out.text()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tracing::info!("at info: written");
+    let text = out.text();
+    assert!(!text.contains("at warn: not written"), "{text}");
+    assert!(text.contains("at info: written"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
