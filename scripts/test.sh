@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
 bash scripts/check-deploy.sh
+python3 scripts/check-links.py
 cargo test --workspace --all-features "$@"
