@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 bash scripts/check-deploy.sh
 python3 scripts/check-links.py
+bash scripts/check-scratch.sh
 cargo test --workspace --all-features "$@"

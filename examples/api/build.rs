@@ -13,6 +13,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/api/chat/v1/chat.proto",
         "proto/kinds/v1/kinds.proto",
     ];
-    kratos_build::configure().compile(&protos, &["proto"])?;
+    // This crate depends on kratos-transport, prost, tonic … itself (it is
+    // shared by the sub-crates' tests), not on the facade.
+    kratos_build::configure()
+        .without_facade()
+        .compile(&protos, &["proto"])?;
     Ok(())
 }

@@ -25,12 +25,18 @@ pub const SHIPPED_PROTOS: &[(&str, &str)] = &[
     ("errors/errors.proto", ERRORS_PROTO),
 ];
 
+/// Where the facade re-exports what generated code names.
+const FACADE_DEPENDENCIES: &str = "::kratos::__codegen";
+
 /// Configures and runs the code generator; made by [`configure`](crate::configure).
 ///
 /// Defaults: messages, tonic server and client, HTTP router and client, error
 /// helpers and OpenAPI all on; JSON with lowerCamelCase names, zero values
 /// emitted (as Go Kratos), unknown fields ignored; the generated code calls
-/// `::kratos_transport::http::codegen`.
+/// the facade (`::kratos::http::codegen`, and prost, tonic, serde, pbjson
+/// through `::kratos::__codegen`), so a service depends on `kratos-rs`
+/// alone; [`without_facade`](Self::without_facade) for crates that depend
+/// on kratos-transport and those crates themselves.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Builder {
@@ -45,6 +51,9 @@ pub struct Builder {
     pub(crate) errors: bool,
     pub(crate) openapi: bool,
     pub(crate) runtime_path: String,
+    /// Where generated code finds prost, tonic, serde, pbjson, …: `None`
+    /// for the crate's own dependencies.
+    pub(crate) dependencies: Option<String>,
     pub(crate) well_known_types_path: String,
     pub(crate) extern_paths: Vec<(String, String)>,
     pub(crate) emit_rerun_if_changed: bool,
@@ -63,8 +72,9 @@ impl Default for Builder {
             http_client: true,
             errors: true,
             openapi: true,
-            runtime_path: "::kratos_transport::http::codegen".to_owned(),
-            well_known_types_path: "::pbjson_types".to_owned(),
+            runtime_path: "::kratos::http::codegen".to_owned(),
+            dependencies: Some(FACADE_DEPENDENCIES.to_owned()),
+            well_known_types_path: format!("{FACADE_DEPENDENCIES}::pbjson_types"),
             extern_paths: Vec::new(),
             emit_rerun_if_changed: true,
         }
@@ -143,11 +153,29 @@ impl Builder {
     }
 
     /// The Rust path of the runtime support module the generated code calls,
-    /// `::kratos_transport::http::codegen` by default (use
-    /// `::kratos::http::codegen` when depending on the `kratos` facade only).
+    /// `::kratos::http::codegen` (the facade's) by default.
     pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
         self.runtime_path = path.into();
         self
+    }
+
+    /// The Rust path under which the generated code finds prost, tonic,
+    /// tonic-prost, pbjson, pbjson-types, serde, serde_json, axum and http:
+    /// `::kratos::__codegen` (the facade's re-exports) by default; `None`
+    /// names them directly, for a crate that depends on each.
+    pub fn dependencies(mut self, path: Option<&str>) -> Self {
+        self.dependencies = path.map(str::to_owned);
+        self
+    }
+
+    /// Generates code for a crate that depends on kratos-transport, prost,
+    /// tonic, tonic-prost, pbjson, pbjson-types and serde itself instead of
+    /// the `kratos-rs` facade (the runtime at
+    /// `::kratos_transport::http::codegen`, the crates by their own names).
+    pub fn without_facade(self) -> Self {
+        self.runtime_path("::kratos_transport::http::codegen")
+            .dependencies(None)
+            .well_known_types_path("::pbjson_types")
     }
 
     /// The Rust path of the well-known types (`google.protobuf.*`), by
@@ -248,7 +276,11 @@ impl Builder {
             tonic = tonic.extern_path(proto, rust);
         }
         let encoded = fds.encode_to_vec();
-        tonic.compile_fds(fds)?;
+        let mut prost = tonic_prost_build::Config::new();
+        if let Some(dependencies) = &self.dependencies {
+            prost.prost_path(format!("{dependencies}::prost"));
+        }
+        tonic.compile_fds_with_config(fds, prost)?;
         // What gRPC reflection serves: the generated servers include it.
         let descriptors = out_dir.join("kratos_file_descriptor_set.bin");
         if fs::read(&descriptors).ok().as_deref() != Some(&encoded[..]) {
@@ -307,6 +339,9 @@ impl Builder {
                     fs::write(out_dir.join(format!("{stem}.openapi.json")), &text)?;
                     code.push_str(&openapi::constant(&text));
                 }
+            }
+            if let Some(dependencies) = &self.dependencies {
+                code = crate::rehome::rehome(&code, dependencies);
             }
             fs::write(&rs, code)?;
         }

@@ -104,6 +104,8 @@ fn service_module(builder: &Builder, service: &Service, descriptors: &Path) -> T
     );
     quote! {
         #module_doc
+        // A service uses only some of what is generated (a server, or a client).
+        #[allow(dead_code)]
         pub mod #module {
             #prelude
 

@@ -246,6 +246,8 @@ fn service_module(builder: &Builder, package: &Package, service: &Service) -> To
 
     quote! {
         #module_doc
+        // A service uses only some of what is generated (a server, or a client).
+        #[allow(dead_code)]
         pub mod #module {
             #prelude
             #(#specs)*

@@ -17,7 +17,10 @@ fn generates_messages_json_grpc_http_errors_and_openapi() {
     let code = std::fs::read_to_string(out.path().join("api.order.v1.rs")).unwrap();
     for needle in [
         "pub struct Order {",
-        "impl serde::Serialize for Order",
+        // prost, tonic, pbjson and serde through the facade by default.
+        "impl ::kratos::__codegen::serde::Serialize for Order",
+        "::kratos::__codegen::prost::Message",
+        "use ::kratos::__codegen::tonic::codegen::*;",
         "pub mod order_service_server",
         "pub mod order_service_client",
         "pub mod order_service_http",
@@ -44,6 +47,18 @@ fn generates_messages_json_grpc_http_errors_and_openapi() {
             code.contains(needle),
             "missing {needle:?} in generated code"
         );
+    }
+    // Nothing names a crate the service would have to depend on itself.
+    for root in [
+        " ::prost::",
+        "(::prost::",
+        " tonic::",
+        " serde::",
+        "(serde::",
+        " pbjson::",
+        "<serde::",
+    ] {
+        assert!(!code.contains(root), "{root:?} in generated code");
     }
     // Each generated module starts with the contract check; doc comments
     // are printed as `///` (prettyplease).

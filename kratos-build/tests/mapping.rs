@@ -95,7 +95,7 @@ fn body_field_response_body_default_binding_and_streaming() {
     assert!(code.contains(r#".response_body("title")"#));
     // No annotation: POST /<package.Service>/<Method>, the message as body.
     assert!(code.contains(r#""/library.v1.Library/Ping","#));
-    assert!(code.contains("::pbjson_types::Empty"));
+    assert!(code.contains("::kratos::__codegen::pbjson_types::Empty"));
     // Streaming methods have no HTTP binding.
     assert!(!code.contains(r#""/library.v1.Library/Watch","#));
     assert!(code.contains("rt::RouteSpec::new(\n            \"/library.v1.Library/Ping\","));
@@ -110,7 +110,7 @@ fn grpc_module_checks_unary_and_server_streaming_requests() {
     let grpc = &code[code
         .find("pub mod library_grpc {")
         .expect("the gRPC module")..];
-    assert!(grpc.starts_with("pub mod library_grpc {\n    #[allow(unused_imports)]\n    use ::kratos_transport::http::codegen as rt;"));
+    assert!(grpc.starts_with("pub mod library_grpc {\n    #[allow(unused_imports)]\n    use ::kratos::http::codegen as rt;"));
     assert!(grpc.contains("const _: () = rt::require_contract(2);"));
     // The streaming method is in the gRPC module (with its stream type),
     // and checked like the unary ones.
