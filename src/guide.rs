@@ -4,6 +4,9 @@
 #[doc = include_str!("guide/getting_started.md")]
 pub mod getting_started {}
 
+#[doc = include_str!("guide/lifecycle_and_errors.md")]
+pub mod lifecycle_and_errors {}
+
 #[doc = include_str!("guide/config.md")]
 pub mod config {}
 

@@ -67,6 +67,8 @@
 //! # Guides
 //!
 //! - [`guide::getting_started`]: `cargo new` to a call over both transports.
+//! - [`guide::lifecycle_and_errors`]: start, register, drain, stop, hooks;
+//!   one error model over both transports, reasons from the `.proto`.
 //! - [`guide::config`]: sources, placeholders, typed sections, watching.
 //! - [`guide::discovery`]: registries and clients that route around failure.
 //! - [`guide::middleware`]: the layers, the default chains, binding a layer
