@@ -376,3 +376,46 @@ async fn balancer_chosen_by_name_at_run_time() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_node_that_resets_its_reply_is_503_transport() {
+    use axum::body::Body;
+    use kratos_core::App;
+    use kratos_transport::http::HttpServer;
+
+    // A "node" whose reply fails as it is sent (hyper resets the stream),
+    // as a node dying mid-reply does.
+    let broken = axum::routing::post(|| async {
+        let body = Body::from_stream(tokio_stream::iter([
+            Ok(bytes::Bytes::from_static(&[0, 0, 0, 0, 16, 10])),
+            Err(std::io::Error::other("the node died")),
+        ]));
+        http::Response::builder()
+            .header("content-type", "application/grpc")
+            .body(body)
+            .unwrap()
+    });
+    let server = HttpServer::builder()
+        .address(([127, 0, 0, 1], 0))
+        .route("/helloworld.v1.Greeter/SayHello", broken)
+        .build();
+    let app = App::builder()
+        .name("broken")
+        .server(server)
+        .signals([])
+        .build()
+        .spawn()
+        .await
+        .unwrap();
+    let endpoint = app.endpoints()[0].replacen("http://", "grpc://", 1);
+    let channel = GrpcChannel::builder()
+        .endpoint(endpoint)
+        .connect()
+        .await
+        .unwrap();
+    let err = hello(&mut GreeterClient::new(channel), "x")
+        .await
+        .expect_err("the reply was reset");
+    assert_eq!((err.code(), err.reason()), (503, "TRANSPORT"), "{err:?}");
+    app.stop().await.unwrap();
+}

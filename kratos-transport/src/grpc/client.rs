@@ -411,9 +411,17 @@ impl http_body::Body for DoneBody {
                 }
             }
             Some(Err(status)) => {
+                // The reply stopped arriving (the node died or reset the
+                // stream): a transport failure, 503 TRANSPORT as over HTTP,
+                // not the UNKNOWN/INTERNAL hyper's error would become.
+                let err = Error::service_unavailable(
+                    "TRANSPORT",
+                    format!("reading the reply: {}", status.message()),
+                );
                 if let Some(done) = this.done.take() {
-                    done.done(DoneInfo::failed(Error::from_status(status)));
+                    done.done(DoneInfo::failed(err.clone()));
                 }
+                return Poll::Ready(Some(Err(err.into())));
             }
             None => {
                 if let Some(done) = this.done.take() {
@@ -436,6 +444,30 @@ impl http_body::Body for DoneBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn a_reply_body_that_fails_is_503_transport() {
+        let failing =
+            http_body_util::StreamBody::new(tokio_stream::iter([Err::<Frame<bytes::Bytes>, _>(
+                std::io::Error::other("connection reset by peer"),
+            )]));
+        let mut body = DoneBody {
+            inner: Body::new(failing),
+            done: None,
+        };
+        let status = body
+            .frame()
+            .await
+            .expect("a frame")
+            .expect_err("the failure");
+        let err = Error::from_status(&status);
+        assert_eq!((err.code(), err.reason()), (503, "TRANSPORT"), "{err:?}");
+        assert!(
+            err.message().contains("connection reset by peer"),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn unavailable_and_deadline_count_against_the_node() {
