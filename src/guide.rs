@@ -20,5 +20,9 @@ pub mod middleware {}
 #[cfg(feature = "log")]
 pub mod observability {}
 
+#[doc = include_str!("guide/tls.md")]
+#[cfg(feature = "tls")]
+pub mod tls {}
+
 #[doc = include_str!("guide/from_go_kratos.md")]
 pub mod from_go_kratos {}

@@ -74,6 +74,7 @@
 //! - [`guide::middleware`]: the layers, the default chains, binding a layer
 //!   to operations, writing your own.
 //! - [`guide::observability`]: metrics, traces and logs.
+//! - `guide::tls` (feature `tls`): TLS and mTLS on both transports.
 //! - [`guide::from_go_kratos`]: Go Kratos's packages and options here, and
 //!   the deliberate differences.
 //!
