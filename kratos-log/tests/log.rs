@@ -1,43 +1,12 @@
 //! What the logger writes: JSON lines with the fields of their spans and
 //! masked secrets, masked text lines, and a level that follows the config.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kratos_config::{Config, KeyValue, MemorySource};
 use kratos_log::{LogConfig, LogFormat};
+use kratos_testing::CapturedLogs;
 use serde_json::Value;
-use tracing_subscriber::fmt::MakeWriter;
-
-/// Everything written, shared with the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'w> MakeWriter<'w> for Captured {
-    type Writer = Self;
-
-    fn make_writer(&'w self) -> Self {
-        self.clone()
-    }
-}
 
 fn json_config(level: &str) -> LogConfig {
     LogConfig {
@@ -49,7 +18,7 @@ fn json_config(level: &str) -> LogConfig {
 
 #[test]
 fn a_json_line_carries_its_call_s_trace_id_and_masks_secrets() {
-    let out = Captured::default();
+    let out = CapturedLogs::default();
     let (subscriber, _) = json_config("warn").subscriber(out.clone()).unwrap();
     tracing::subscriber::with_default(subscriber, || {
         // The span kratos-middleware's tracing layer runs a call in.
@@ -87,7 +56,7 @@ fn a_json_line_carries_its_call_s_trace_id_and_masks_secrets() {
 
 #[test]
 fn a_text_line_masks_secrets() {
-    let out = Captured::default();
+    let out = CapturedLogs::default();
     let (subscriber, _) = LogConfig::default().subscriber(out.clone()).unwrap();
     tracing::subscriber::with_default(subscriber, || {
         tracing::info!(user = "alice", authorization = "Bearer abc", "call");
@@ -100,7 +69,7 @@ fn a_text_line_masks_secrets() {
 
 #[tokio::test]
 async fn the_level_follows_the_config() {
-    let out = Captured::default();
+    let out = CapturedLogs::default();
     let source = MemorySource::new([KeyValue::new(
         "app",
         "log: {level: info, format: json}",
@@ -149,7 +118,7 @@ async fn the_level_follows_the_config_file() {
         .source(kratos_config::FileSource::new(&path))
         .build();
     config.load().await.unwrap();
-    let out = Captured::default();
+    let out = CapturedLogs::default();
     let conf: LogConfig = config.get("log").unwrap();
     let (subscriber, logger) = conf.subscriber(out.clone()).unwrap();
     let _default = tracing::subscriber::set_default(subscriber);

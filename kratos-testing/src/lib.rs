@@ -48,6 +48,7 @@
 mod body;
 mod consul;
 mod etcd;
+mod examples;
 mod logs;
 mod pki;
 mod tls;
@@ -55,6 +56,7 @@ mod tls;
 pub use body::PanicBody;
 pub use consul::{ConsulAgent, ConsulAgentBuilder};
 pub use etcd::{EtcdCluster, EtcdServer};
+pub use examples::example_binary;
 pub use logs::CapturedLogs;
 pub use pki::TestPki;
 pub use tls::TestCa;

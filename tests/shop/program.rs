@@ -29,16 +29,6 @@ pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     SERIAL.lock().await
 }
 
-/// The example binary `cargo test` built next to this test binary.
-fn example(name: &str) -> std::path::PathBuf {
-    let mut dir = std::env::current_exe().expect("test binary path");
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join(name)
-}
-
 /// A running example program; killed when dropped.
 pub struct Program {
     name: String,
@@ -52,7 +42,7 @@ impl Program {
     /// ports, warnings only) and waits until it printed `endpoints`
     /// `listening on` lines.
     pub async fn start(name: &str, args: &[&str], env: &[(&str, &str)], endpoints: usize) -> Self {
-        let mut child = Command::new(example(name))
+        let mut child = Command::new(kratos_testing::example_binary(name))
             .args(args)
             .env("RUST_LOG", "warn")
             .env("BIND_HOST", "127.0.0.1")

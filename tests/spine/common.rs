@@ -111,20 +111,10 @@ pub async fn channel(endpoint: &str) -> tonic::transport::Channel {
         .expect("connected")
 }
 
-/// The example binary `cargo test` built next to this test binary.
-pub fn example(name: &str) -> std::path::PathBuf {
-    let mut dir = std::env::current_exe().expect("test binary path");
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join(name)
-}
-
 /// Runs the example `name` with `--smoke` and `env` (quiet logs), within a
 /// minute; returns its stdout after asserting it exited 0.
 pub async fn smoke_run(name: &str, env: &[(&str, &str)]) -> String {
-    let run = tokio::process::Command::new(example(name))
+    let run = tokio::process::Command::new(kratos_testing::example_binary(name))
         .arg("--smoke")
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())

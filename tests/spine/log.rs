@@ -2,43 +2,19 @@
 //! carries the trace id of the call's `traceparent`, with no tracer
 //! provider installed, at WARN as at INFO.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::routing::get;
 use http_body_util::{BodyExt, Full};
 use kratos::App;
 use kratos::http::HttpServer;
 use kratos::log::{LogConfig, LogFormat};
+use kratos_testing::CapturedLogs;
 
 use crate::common::start_app;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Captured {
-    type Writer = Self;
-
-    fn make_writer(&'w self) -> Self {
-        self.clone()
-    }
-}
 
 // One thread: the server's tasks run where the test's subscriber is the default.
 #[tokio::test(flavor = "current_thread")]
 async fn a_handler_s_log_line_carries_the_call_s_trace_id() {
-    let out = Captured::default();
+    let out = CapturedLogs::default();
     let conf = LogConfig {
         level: "warn".into(),
         format: LogFormat::Json,
@@ -73,7 +49,7 @@ async fn a_handler_s_log_line_carries_the_call_s_trace_id() {
     let _ = res.into_body().collect().await;
     app.stop().await.expect("a clean stop");
 
-    let text = String::from_utf8_lossy(&out.0.lock().unwrap()).into_owned();
+    let text = out.text();
     let line: serde_json::Value = text
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())

@@ -6,11 +6,9 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use crate::common::example;
-
 #[tokio::test]
 async fn sigterm_stops_helloworld_with_exit_0() {
-    let mut child = Command::new(example("helloworld"))
+    let mut child = Command::new(kratos_testing::example_binary("helloworld"))
         .args(["--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
