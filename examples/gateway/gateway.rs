@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kratos::config::Config;
 use kratos::grpc::GrpcChannel;
-use kratos::middleware::auth::jwt::JwtLayer;
+use kratos::middleware::auth::jwt::{Algorithm, JwtLayer, SigningKey};
 use kratos::middleware::ratelimit::RateLimitLayer;
 use kratos::middleware::{Matcher, when};
 use kratos::{App, AppBuilder, Error};
@@ -109,7 +109,7 @@ pub struct Shop {
     users: UserServiceClient<GrpcChannel>,
     products: ProductServiceClient<GrpcChannel>,
     orders: OrderServiceClient<GrpcChannel>,
-    key: jsonwebtoken::EncodingKey,
+    key: SigningKey,
     token_ttl: Duration,
 }
 
@@ -144,8 +144,7 @@ impl Gateway for Shop {
             name: user.username,
             exp,
         };
-        let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &self.key)
-            .map_err(|e| Status::from(Error::internal_server("TOKEN", e.to_string())))?;
+        let token = self.key.sign(&claims)?;
         Ok(Response::new(LoginReply { token }))
     }
 
@@ -304,7 +303,7 @@ pub async fn app(config: &Config, registry: &Registry) -> Result<AppBuilder, Box
             )
             .await?,
         ),
-        key: jsonwebtoken::EncodingKey::from_secret(conf.jwt_secret.as_bytes()),
+        key: SigningKey::secret(Algorithm::HS256, conf.jwt_secret.as_bytes())?,
         token_ttl: Duration::from_secs(conf.token_ttl_seconds),
     });
     let http = support::http_server(conf.http)

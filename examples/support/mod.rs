@@ -254,13 +254,15 @@ pub fn trace(config: &Config, service: &str) -> Result<TraceGuard, BoxError> {
 
 /// Flushes exported spans when dropped.
 #[derive(Default)]
-pub struct TraceGuard(#[cfg(feature = "otlp")] Option<opentelemetry_sdk::trace::SdkTracerProvider>);
+pub struct TraceGuard(
+    #[cfg(feature = "otlp")] Option<kratos::middleware::tracing::otlp::OtlpProvider>,
+);
 
 impl Drop for TraceGuard {
     fn drop(&mut self) {
         #[cfg(feature = "otlp")]
         if let Some(provider) = self.0.take() {
-            let _ = provider.shutdown();
+            let _ = provider.shutdown_blocking();
         }
     }
 }

@@ -15,18 +15,18 @@ use crate::{ConfigError, KeyValue, Source, SourceWatcher};
 /// lost), the source re-reads and watches again from the new revision; while
 /// etcd is unreachable the [`Config`](crate::Config) keeps the last good values.
 ///
-/// Connect the client with the options you need (user and password, TLS,
-/// timeouts): `etcd_client::Client::connect(["http://etcd:2379"], options)`.
+/// [`connect`](Self::connect) reaches etcd with default options. For a
+/// user and password, TLS or timeouts, connect an
+/// [`etcd_client::Client`](super::etcd_client::Client) yourself (or take the
+/// registry's, `EtcdRegistry::client`) and use [`new`](Self::new).
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use kratos_config::Config;
 /// use kratos_config::remote::EtcdSource;
 ///
-/// let client = etcd_client::Client::connect(["http://127.0.0.1:2379"], None).await?;
-/// let config = Config::builder()
-///     .source(EtcdSource::new(client, "/configs/orders/config.yaml"))
-///     .build();
+/// let source = EtcdSource::connect(["http://127.0.0.1:2379"], "/configs/orders/config.yaml").await?;
+/// let config = Config::builder().source(source).build();
 /// config.load().await?;
 /// # Ok(())
 /// # }
@@ -48,7 +48,28 @@ impl std::fmt::Debug for EtcdSource {
 }
 
 impl EtcdSource {
-    /// The document at `key`.
+    /// The document at `key` of the etcd cluster at `endpoints`
+    /// (`http://host:2379`), with etcd-client's default options.
+    pub async fn connect<E, S>(endpoints: E, key: impl Into<String>) -> Result<Self, ConfigError>
+    where
+        E: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let endpoints: Vec<String> = endpoints
+            .into_iter()
+            .map(|e| e.as_ref().to_owned())
+            .collect();
+        let key = key.into();
+        let client = Client::connect(&endpoints, None).await.map_err(|err| {
+            ConfigError::source(&format!("etcd {key} at {endpoints:?}"), &err).with_source(err)
+        })?;
+        Ok(Self::new(client, key))
+    }
+
+    /// The document at `key`, read with `client`. This and
+    /// [`etcd_client`](super::etcd_client) are the one place the etcd-client
+    /// crate is part of this crate's API, on purpose: its options (auth,
+    /// TLS) are not repeated here.
     pub fn new(client: Client, key: impl Into<String>) -> Self {
         Self {
             client,

@@ -20,6 +20,11 @@ pub use consul::ConsulSource;
 #[cfg(feature = "etcd")]
 #[cfg_attr(docsrs, doc(cfg(feature = "etcd")))]
 pub use etcd::EtcdSource;
+/// The `etcd-client` crate [`EtcdSource::new`] takes a client of, at the
+/// version this crate uses (the same as kratos-registry's).
+#[cfg(feature = "etcd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "etcd")))]
+pub use etcd_client;
 #[cfg(any(feature = "apollo", feature = "consul", feature = "nacos"))]
 pub(crate) use http_client::{HttpClient, encode};
 #[cfg(feature = "nacos")]

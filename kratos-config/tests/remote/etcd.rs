@@ -24,10 +24,8 @@ async fn put(etcd: &EtcdServer, value: &str) {
 async fn a_put_is_observed_and_watching_survives_a_restart() {
     let mut etcd = EtcdServer::start().await;
     put(&etcd, "orders:\n  max: 10\n").await;
-    let client = Client::connect([etcd.endpoint()], None).await.unwrap();
-    let config = Config::builder()
-        .source(EtcdSource::new(client, KEY))
-        .build();
+    let source = EtcdSource::connect([etcd.endpoint()], KEY).await.unwrap();
+    let config = Config::builder().source(source).build();
     config.load().await.unwrap();
     assert_eq!(config.get::<u32>("orders.max").unwrap(), 10);
 

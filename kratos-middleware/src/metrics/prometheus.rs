@@ -20,12 +20,12 @@
 //! # let _ = (metrics, MetricsLayer::server());
 //! ```
 
+use std::fmt;
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub use metrics_exporter_prometheus::BuildError;
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Go Kratos's latency buckets, in seconds.
 pub const BUCKETS: [f64; 8] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
@@ -44,10 +44,11 @@ impl Prometheus {
     /// Installs the process-wide Prometheus recorder.
     ///
     /// Fails if a recorder is already installed.
-    pub fn install() -> Result<Self, BuildError> {
+    pub fn install() -> Result<Self, PrometheusError> {
         let handle = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Suffix("requests_seconds".into()), &BUCKETS)?
-            .install_recorder()?;
+            .set_buckets_for_metric(Matcher::Suffix("requests_seconds".into()), &BUCKETS)
+            .and_then(PrometheusBuilder::install_recorder)
+            .map_err(PrometheusError)?;
         describe();
         let handle = Arc::new(handle);
         if let Err(e) = spawn_upkeep(Arc::downgrade(&handle), UPKEEP) {
@@ -61,10 +62,34 @@ impl Prometheus {
     pub fn render(&self) -> String {
         self.handle.render()
     }
+}
 
-    /// The exporter's handle, for what [`render`](Self::render) does not cover.
-    pub fn handle(&self) -> &PrometheusHandle {
-        &self.handle
+/// The Prometheus recorder could not be installed: another `metrics`
+/// recorder already is (a process has one), or the exporter refused its
+/// settings. Becomes a 500 `METRICS` [`kratos_core::Error`].
+#[derive(Debug)]
+pub struct PrometheusError(BuildError);
+
+impl fmt::Display for PrometheusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the Prometheus recorder could not be installed: {}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for PrometheusError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl From<PrometheusError> for kratos_core::Error {
+    fn from(err: PrometheusError) -> Self {
+        let message = err.to_string();
+        kratos_core::Error::internal_server("METRICS", message).with_cause(err)
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use kratos_examples_api::echo::v1::EchoRequest;
 use kratos_examples_api::echo::v1::echo_client::EchoClient;
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
-use kratos_middleware::auth::jwt::{Algorithm, EncodingKey, Header, JwtClientLayer, JwtLayer};
+use kratos_middleware::auth::jwt::{Algorithm, JwtClientLayer, JwtLayer, SigningKey};
 use serde::{Deserialize, Serialize};
 use tower::ServiceBuilder;
 
@@ -28,35 +28,25 @@ fn now() -> u64 {
         .as_secs()
 }
 
-fn token(alg: Algorithm, key: &EncodingKey, sub: &str, exp: u64) -> String {
-    jsonwebtoken::encode(
-        &Header::new(alg),
-        &Claims {
-            sub: sub.into(),
-            exp,
-        },
-        key,
-    )
+fn token(key: &SigningKey, sub: &str, exp: u64) -> String {
+    key.sign(&Claims {
+        sub: sub.into(),
+        exp,
+    })
     .unwrap()
+}
+
+fn hs256(secret: &[u8]) -> SigningKey {
+    SigningKey::secret(Algorithm::HS256, secret).unwrap()
 }
 
 /// An HS256 token with the given claims.
 fn signed(claims: &serde_json::Value) -> String {
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(SECRET),
-    )
-    .unwrap()
+    hs256(SECRET).sign(claims).unwrap()
 }
 
 fn hs(sub: &str, exp: u64) -> String {
-    token(
-        Algorithm::HS256,
-        &EncodingKey::from_secret(SECRET),
-        sub,
-        exp,
-    )
+    token(&hs256(SECRET), sub, exp)
 }
 
 #[tokio::test]
@@ -73,12 +63,7 @@ async fn every_failure_is_401_unauthorized_on_both_transports() {
         (
             Some(format!(
                 "Bearer {}",
-                token(
-                    Algorithm::HS256,
-                    &EncodingKey::from_secret(b"other"),
-                    "eve",
-                    now() + 60
-                )
+                token(&hs256(b"other"), "eve", now() + 60)
             )),
             "Token is invalid",
         ),
@@ -206,18 +191,16 @@ async fn rs256_and_es256_tokens_are_validated() {
     let cases = [
         (
             JwtLayer::<Claims>::rs256_pem(rsa_public).unwrap(),
-            Algorithm::RS256,
-            EncodingKey::from_rsa_pem(rsa_private).unwrap(),
+            SigningKey::rsa_pem(Algorithm::RS256, rsa_private).unwrap(),
         ),
         (
             JwtLayer::<Claims>::es256_pem(ec_public).unwrap(),
-            Algorithm::ES256,
-            EncodingKey::from_ec_pem(ec_private).unwrap(),
+            SigningKey::ec_pem(Algorithm::ES256, ec_private).unwrap(),
         ),
     ];
-    for (layer, alg, key) in cases {
+    for (layer, key) in cases {
         let s = serve(layer).await;
-        let good = format!("Bearer {}", token(alg, &key, "carol", now() + 60));
+        let good = format!("Bearer {}", token(&key, "carol", now() + 60));
         let (status, _, body) = get_with(
             &format!("{}/hello/claims", s.http),
             &[("authorization", &good)],
@@ -226,7 +209,7 @@ async fn rs256_and_es256_tokens_are_validated() {
         assert_eq!(
             (status, body.as_str()),
             (200, r#"{"message":"carol"}"#),
-            "{alg:?}"
+            "{key:?}"
         );
         // An HS256 token is refused by an asymmetric-key server.
         let wrong = format!("Bearer {}", hs("mallory", now() + 60));
@@ -241,4 +224,50 @@ async fn rs256_and_es256_tokens_are_validated() {
         );
         s.stop().await;
     }
+}
+
+#[tokio::test]
+async fn a_configured_audience_and_issuer_are_required() {
+    let layer = JwtLayer::<Claims>::hs256(SECRET)
+        .audience(["api://orders"])
+        .issuer(["https://login.example"]);
+    let s = serve(layer).await;
+    let url = format!("{}/hello/claims", s.http);
+    let exp = now() + 60;
+    let cases = [
+        (
+            serde_json::json!({"sub": "a", "exp": exp, "aud": "api://orders", "iss": "https://login.example"}),
+            200,
+            "",
+        ),
+        (
+            serde_json::json!({"sub": "b", "exp": exp, "iss": "https://login.example"}),
+            401,
+            "JWT token has a wrong audience",
+        ),
+        (
+            serde_json::json!({"sub": "c", "exp": exp, "aud": "api://users", "iss": "https://login.example"}),
+            401,
+            "JWT token has a wrong audience",
+        ),
+        (
+            serde_json::json!({"sub": "d", "exp": exp, "aud": "api://orders"}),
+            401,
+            "JWT token has a wrong issuer",
+        ),
+        (
+            serde_json::json!({"sub": "e", "exp": exp, "aud": "api://orders", "iss": "https://evil.example"}),
+            401,
+            "JWT token has a wrong issuer",
+        ),
+    ];
+    for (claims, want, message) in cases {
+        let auth = format!("Bearer {}", signed(&claims));
+        let (status, _, body) = get_with(&url, &[("authorization", &auth)]).await;
+        assert_eq!(status, want, "{claims} → {body}");
+        if want == 401 {
+            assert_eq!(json_error(status, &body).message(), message, "{claims}");
+        }
+    }
+    s.stop().await;
 }

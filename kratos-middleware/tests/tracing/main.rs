@@ -10,7 +10,7 @@ mod servers;
 mod unsampled;
 
 use kratos_middleware::tracing::TracingLayer;
-use kratos_middleware::tracing::otlp::{Otlp, Sampler, SdkTracerProvider};
+use kratos_middleware::tracing::otlp::{Otlp, OtlpProvider, Sampling};
 use kratos_transport::grpc::GrpcChannel;
 use kratos_transport::http::HttpClient;
 
@@ -27,18 +27,19 @@ pub struct Traced {
     /// The test owns the globals while this lives.
     pub guard: tokio::sync::MutexGuard<'static, ()>,
     pub collector: Collector,
-    pub provider: SdkTracerProvider,
+    pub provider: OtlpProvider,
     pub servers: Servers,
     pub channel: GrpcChannel,
     pub http: HttpClient,
 }
 
 /// Sets up a [`Traced`] world sampling with `sampler`.
-pub async fn traced(sampler: Sampler) -> Traced {
+pub async fn traced(sampling: Sampling) -> Traced {
     let guard = GLOBALS.lock().await;
     let (collector, endpoint) = Collector::start().await;
     let provider = Otlp::new(endpoint, "tracing-test")
-        .sampler(sampler)
+        .sampling(sampling)
+        .follow_parent(false)
         .install()
         .expect("installed");
     let servers = Servers::start().await;
@@ -66,18 +67,11 @@ pub async fn traced(sampler: Sampler) -> Traced {
 
 /// Flushes every finished span to the collector (blocking, so off the
 /// runtime's workers).
-pub async fn flush(provider: &kratos_middleware::tracing::otlp::SdkTracerProvider) {
-    let provider = provider.clone();
-    tokio::task::spawn_blocking(move || provider.force_flush())
-        .await
-        .expect("flush task")
-        .expect("flushed");
+pub async fn flush(provider: &OtlpProvider) {
+    provider.flush().await.expect("flushed");
 }
 
 /// Shuts the provider down.
-pub async fn shutdown(provider: kratos_middleware::tracing::otlp::SdkTracerProvider) {
-    tokio::task::spawn_blocking(move || provider.shutdown())
-        .await
-        .expect("shutdown task")
-        .expect("shut down");
+pub async fn shutdown(provider: OtlpProvider) {
+    provider.shutdown().await.expect("shut down");
 }

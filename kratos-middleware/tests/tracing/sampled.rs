@@ -10,7 +10,7 @@ use kratos_core::Error;
 use kratos_examples_api::helloworld::v1::HelloRequest;
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
 use kratos_middleware::tracing::TracingLayer;
-use kratos_middleware::tracing::otlp::Sampler;
+use kratos_middleware::tracing::otlp::Sampling;
 use kratos_transport::grpc::GrpcChannel;
 use opentelemetry::trace::{FutureExt, TraceContextExt, Tracer};
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -58,7 +58,7 @@ async fn client_and_server_spans_form_one_trace_over_grpc_and_http() {
         servers,
         channel,
         http,
-    } = crate::traced(Sampler::AlwaysOn).await;
+    } = crate::traced(Sampling::Always).await;
 
     let mut greeter = GreeterClient::new(channel);
 

@@ -3,7 +3,7 @@
 
 use kratos_examples_api::helloworld::v1::HelloRequest;
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
-use kratos_middleware::tracing::otlp::Sampler;
+use kratos_middleware::tracing::otlp::Sampling;
 
 use crate::servers::message;
 
@@ -33,7 +33,7 @@ async fn sampling_off_exports_nothing_but_still_propagates() {
         servers,
         channel,
         http,
-    } = crate::traced(Sampler::AlwaysOff).await;
+    } = crate::traced(Sampling::Never).await;
 
     let reply = GreeterClient::new(channel)
         .say_hello(HelloRequest { name: "ada".into() })

@@ -89,6 +89,8 @@
 mod connector;
 mod discovery;
 mod registrar;
+#[cfg(feature = "etcd-tls")]
+mod tls;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -100,12 +102,15 @@ use crate::{RegistryError, ServiceInstance};
 
 use connector::Connector;
 /// The `etcd-client` crate this backend uses, for direct access through
-/// [`EtcdRegistry::client`].
+/// [`EtcdRegistry::client`]. Public on purpose, and the only place it is:
+/// the rest of this module's API is this crate's own types, so only code
+/// that calls [`EtcdRegistry::client`] sees an etcd-client upgrade (which
+/// is then a breaking release of this crate, said in the changelog).
 pub use etcd_client;
-pub use etcd_client::ConnectOptions;
+use etcd_client::ConnectOptions;
 #[cfg(feature = "etcd-tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "etcd-tls")))]
-pub use etcd_client::{Certificate, Identity, TlsOptions};
+pub use tls::EtcdTls;
 
 /// The namespace Go Kratos uses by default.
 pub const DEFAULT_NAMESPACE: &str = "/microservices";
@@ -215,7 +220,7 @@ pub struct EtcdRegistryBuilder {
     ttl: Duration,
     user: Option<(String, String)>,
     #[cfg(feature = "etcd-tls")]
-    tls: Option<TlsOptions>,
+    tls: Option<EtcdTls>,
     connect_timeout: Duration,
     request_timeout: Duration,
     backoff: (Duration, Duration),
@@ -263,17 +268,16 @@ impl EtcdRegistryBuilder {
     /// only rustls with ring), so give the CA that signed etcd's certificate;
     /// the certificate must name the endpoint's host (e.g. subjectAltName
     /// `IP:127.0.0.1` for `https://127.0.0.1:2379`). Add a client
-    /// certificate with [`TlsOptions::identity`] when etcd runs with
+    /// certificate with [`EtcdTls::identity_pem_files`] when etcd runs with
     /// `--client-cert-auth`. A server that is not trusted fails every call
     /// with an unavailable error saying the TLS handshake failed.
     ///
     /// ```no_run
-    /// use kratos_registry::etcd::{Certificate, EtcdRegistry, TlsOptions};
+    /// use kratos_registry::etcd::{EtcdRegistry, EtcdTls};
     ///
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-    /// let ca = std::fs::read("/etc/etcd/ca.pem")?;
     /// let registry = EtcdRegistry::builder(["https://127.0.0.1:2379"])
-    ///     .tls(TlsOptions::new().ca_certificate(Certificate::from_pem(ca)))
+    ///     .tls(EtcdTls::new().ca_pem_file("/etc/etcd/ca.pem")?)
     ///     .connect()
     ///     .await?;
     /// # let _ = registry;
@@ -282,7 +286,7 @@ impl EtcdRegistryBuilder {
     /// ```
     #[cfg(feature = "etcd-tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "etcd-tls")))]
-    pub fn tls(mut self, tls: TlsOptions) -> Self {
+    pub fn tls(mut self, tls: EtcdTls) -> Self {
         self.tls = Some(tls);
         self
     }
@@ -331,7 +335,7 @@ impl EtcdRegistryBuilder {
         }
         #[cfg(feature = "etcd-tls")]
         if let Some(tls) = &self.tls {
-            options = options.with_tls(tls.clone());
+            options = options.with_tls(tls.options());
         }
         options
     }

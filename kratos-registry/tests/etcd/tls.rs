@@ -2,9 +2,9 @@
 //! with a certificate from a throwaway CA.
 
 use std::error::Error as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use kratos_registry::etcd::{Certificate, EtcdRegistry, TlsOptions};
+use kratos_registry::etcd::{EtcdRegistry, EtcdTls};
 use kratos_registry::{Discovery, Registrar, RegistryError};
 use kratos_testing::{EtcdServer, TestCa};
 
@@ -12,7 +12,7 @@ use crate::common::{TTL, instance};
 use crate::watching::{next_within, wait_for};
 
 /// A registry talking to `etcd` with `tls`, with short timeouts.
-async fn tls_registry(etcd: &EtcdServer, tls: TlsOptions) -> EtcdRegistry {
+async fn tls_registry(etcd: &EtcdServer, tls: EtcdTls) -> EtcdRegistry {
     EtcdRegistry::builder([etcd.endpoint()])
         .ttl(TTL)
         .tls(tls)
@@ -41,8 +41,8 @@ fn chain(e: &RegistryError) -> String {
 async fn register_and_discover_over_tls() {
     let etcd = EtcdServer::start_tls().await;
     assert!(etcd.endpoint().starts_with("https://127.0.0.1:"));
-    let ca = Certificate::from_pem(etcd.ca_pem().expect("TLS mode has a CA"));
-    let registry = tls_registry(&etcd, TlsOptions::new().ca_certificate(ca)).await;
+    let ca = etcd.ca_pem().expect("TLS mode has a CA");
+    let registry = tls_registry(&etcd, EtcdTls::new().ca_pem(ca)).await;
     let a = instance("a");
 
     let mut watcher = registry.watch("svc").await.unwrap();
@@ -65,19 +65,15 @@ async fn register_and_discover_over_tls() {
 }
 
 #[tokio::test]
-async fn a_server_whose_ca_is_not_trusted_is_refused_quickly() {
+async fn a_server_whose_ca_is_not_trusted_is_refused_at_the_handshake() {
     let etcd = EtcdServer::start_tls().await;
     let stranger = TestCa::generate().expect("make another CA");
     let cases = [
-        ("no CA at all", TlsOptions::new()),
-        (
-            "another CA",
-            TlsOptions::new().ca_certificate(Certificate::from_pem(stranger.cert_pem())),
-        ),
+        ("no CA at all", EtcdTls::new()),
+        ("another CA", EtcdTls::new().ca_pem(stranger.cert_pem())),
     ];
     for (what, tls) in cases {
         let registry = tls_registry(&etcd, tls).await;
-        let started = Instant::now();
         let err = tokio::time::timeout(Duration::from_secs(5), registry.register(&instance("a")))
             .await
             .unwrap_or_else(|_| panic!("{what}: registering hung instead of failing"))
@@ -95,11 +91,6 @@ async fn a_server_whose_ca_is_not_trusted_is_refused_quickly() {
         assert!(
             text.contains("invalid peer certificate: UnknownIssuer"),
             "{what}: carries rustls's reason: {text}"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "{what}: refused at the handshake, not by a timeout ({:?})",
-            started.elapsed()
         );
     }
 }

@@ -2,12 +2,13 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use kratos_core::Error;
+use std::time::Duration;
+
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::Serialize;
 use tower_layer::Layer;
 
-use super::{Jwt, JwtClient, REASON, TokenSource};
+use super::{Algorithm, Jwt, JwtClient, KeyError, SigningKey, TokenSource, VerifyKey};
 
 /// Validates bearer tokens into claims of type `C`; see the [module
 /// docs](crate::auth::jwt).
@@ -37,25 +38,19 @@ impl<C> fmt::Debug for JwtLayer<C> {
 }
 
 impl<C> JwtLayer<C> {
-    /// Tokens signed with `key` using `algorithm`, validated as Go Kratos's
-    /// golang-jwt does by default: `exp` required and checked, `nbf` checked
-    /// when present, no leeway, and the `aud` claim (which most identity
-    /// providers always send) not checked, since no audience is configured.
-    /// Use [`with_validation`](Self::with_validation) to require an audience
-    /// or an issuer.
-    pub fn new(key: DecodingKey, algorithm: Algorithm) -> Self {
-        let mut validation = Validation::new(algorithm);
+    /// Tokens signed with `key`'s algorithm and key, validated as Go
+    /// Kratos's golang-jwt does by default: `exp` required and checked,
+    /// `nbf` checked when present, no leeway, and the `aud` claim (which
+    /// most identity providers always send) not checked, since no audience
+    /// is configured. Require one with [`audience`](Self::audience) or
+    /// [`issuer`](Self::issuer).
+    pub fn new(key: VerifyKey) -> Self {
+        let mut validation = Validation::new(key.algorithm.to_jwt());
         validation.validate_nbf = true;
         validation.validate_aud = false;
         validation.leeway = 0;
-        Self::with_validation(key, validation)
-    }
-
-    /// Tokens checked with a validation of your own (audience, issuer,
-    /// leeway, required claims...).
-    pub fn with_validation(key: DecodingKey, validation: Validation) -> Self {
         Self {
-            key: Arc::new(key),
+            key: Arc::new(key.key),
             validation: Arc::new(validation),
             _claims: PhantomData,
         }
@@ -63,23 +58,62 @@ impl<C> JwtLayer<C> {
 
     /// HS256 tokens signed with a shared secret.
     pub fn hs256(secret: &[u8]) -> Self {
-        Self::new(DecodingKey::from_secret(secret), Algorithm::HS256)
+        Self::new(VerifyKey {
+            algorithm: Algorithm::HS256,
+            key: DecodingKey::from_secret(secret),
+        })
     }
 
     /// RS256 tokens, checked with a PEM RSA public key.
-    pub fn rs256_pem(public_key: &[u8]) -> Result<Self, jsonwebtoken::errors::Error> {
-        Ok(Self::new(
-            DecodingKey::from_rsa_pem(public_key)?,
-            Algorithm::RS256,
-        ))
+    pub fn rs256_pem(public_key: &[u8]) -> Result<Self, KeyError> {
+        Ok(Self::new(VerifyKey::rsa_pem(Algorithm::RS256, public_key)?))
     }
 
     /// ES256 tokens, checked with a PEM EC (P-256) public key.
-    pub fn es256_pem(public_key: &[u8]) -> Result<Self, jsonwebtoken::errors::Error> {
-        Ok(Self::new(
-            DecodingKey::from_ec_pem(public_key)?,
-            Algorithm::ES256,
-        ))
+    pub fn es256_pem(public_key: &[u8]) -> Result<Self, KeyError> {
+        Ok(Self::new(VerifyKey::ec_pem(Algorithm::ES256, public_key)?))
+    }
+
+    /// Requires the token's `aud` claim to hold one of `audiences`; a token
+    /// without one, or for another audience, is 401 "JWT token has a wrong
+    /// audience".
+    pub fn audience<I, T>(self, audiences: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: ToString,
+    {
+        let audiences: Vec<T> = audiences.into_iter().collect();
+        self.validate(|v| {
+            v.set_audience(&audiences);
+            v.validate_aud = true;
+            v.required_spec_claims.insert("aud".into());
+        })
+    }
+
+    /// Requires the token's `iss` claim to be one of `issuers`; a token
+    /// without one, or from another issuer, is 401 "JWT token has a wrong
+    /// issuer".
+    pub fn issuer<I, T>(self, issuers: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: ToString,
+    {
+        let issuers: Vec<T> = issuers.into_iter().collect();
+        self.validate(|v| {
+            v.set_issuer(&issuers);
+            v.required_spec_claims.insert("iss".into());
+        })
+    }
+
+    /// Accepts `exp` and `nbf` this far off (default none), for clocks that
+    /// disagree.
+    pub fn leeway(self, leeway: Duration) -> Self {
+        self.validate(|v| v.leeway = leeway.as_secs())
+    }
+
+    fn validate(mut self, change: impl FnOnce(&mut Validation)) -> Self {
+        change(Arc::make_mut(&mut self.validation));
+        self
     }
 }
 
@@ -120,17 +154,14 @@ impl JwtClientLayer {
         }
     }
 
-    /// Signs the claims `claims()` returns with `key` and `header` for each call.
-    pub fn sign<C, F>(header: Header, key: EncodingKey, claims: F) -> Self
+    /// Signs the claims `claims()` returns with `key` for each call.
+    pub fn sign<C, F>(key: SigningKey, claims: F) -> Self
     where
         C: Serialize,
         F: Fn() -> C + Send + Sync + 'static,
     {
         Self {
-            token: Arc::new(move || {
-                jsonwebtoken::encode(&header, &claims(), &key)
-                    .map_err(|e| Error::unauthorized(REASON, format!("Can not sign token: {e}")))
-            }),
+            token: Arc::new(move || key.sign(&claims())),
         }
     }
 
@@ -140,11 +171,8 @@ impl JwtClientLayer {
         C: Serialize,
         F: Fn() -> C + Send + Sync + 'static,
     {
-        Self::sign(
-            Header::new(Algorithm::HS256),
-            EncodingKey::from_secret(secret),
-            claims,
-        )
+        let key = SigningKey::secret(Algorithm::HS256, secret).expect("HS256 takes a secret");
+        Self::sign(key, claims)
     }
 }
 

@@ -1,5 +1,5 @@
 //! JWT authentication: a server layer that validates `Authorization: Bearer`
-//! tokens (HS256, RS256, ES256, ... through `jsonwebtoken`) into claims of
+//! tokens (HS256, RS256, ES256, EdDSA ... through `jsonwebtoken`) into claims of
 //! the user's type, and a client layer that signs or injects a token.
 //!
 //! Every failure is 401 `UNAUTHORIZED` (Go Kratos's reason), with a message
@@ -19,6 +19,7 @@
 //! # let _ = (server, client);
 //! ```
 
+mod keys;
 mod layer;
 
 use std::marker::PhantomData;
@@ -32,7 +33,7 @@ use kratos_core::Error;
 use serde::de::DeserializeOwned;
 use tower_service::Service;
 
-pub use jsonwebtoken::{Algorithm, EncodingKey, Header};
+pub use keys::{Algorithm, KeyError, SigningKey, VerifyKey};
 pub use layer::{JwtClientLayer, JwtLayer};
 
 use crate::body::FromBody;
@@ -102,6 +103,12 @@ fn authenticate<B, C: DeserializeOwned>(
             ErrorKind::InvalidSignature => unauthorized("Token is invalid"),
             ErrorKind::InvalidAudience => unauthorized("JWT token has a wrong audience"),
             ErrorKind::InvalidIssuer => unauthorized("JWT token has a wrong issuer"),
+            ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => {
+                unauthorized("JWT token has a wrong audience")
+            }
+            ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => {
+                unauthorized("JWT token has a wrong issuer")
+            }
             _ => unauthorized("Fail to parse JWT token"),
         })
 }
