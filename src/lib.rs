@@ -86,15 +86,20 @@
 //! # Feature Flags
 //!
 //! By default everything builds on a bare machine: both transports, the
-//! in-memory registry, file/env/memory config, the middleware (request
-//! metrics through the `metrics` facade and OpenTelemetry spans through the
-//! global tracer provider included; JWT is opt-in). Backends are opt-in:
+//! in-memory registry, file/env/memory config (JSON and YAML), the
+//! middleware (request metrics through the `metrics` facade and
+//! OpenTelemetry spans through the global tracer provider included; JWT is
+//! opt-in), logging setup. Backends and the rest are opt-in:
 //!
 //! | feature | enables |
 //! |---|---|
 //! | `metrics` (default) | `middleware::metrics`: request counters and latency histograms under Go Kratos's names |
 //! | `otel` (default) | `middleware::tracing`: OpenTelemetry spans, W3C trace-context and baggage propagation |
 //! | `log` (default) | [`log`]: logging setup — text or JSON lines, the level from config and changed at runtime, trace ids on a call's lines, masked secrets |
+//! | `yaml` (default) | YAML config documents (JSON is always read) |
+//! | `toml` | TOML config documents |
+//! | `gzip` | gzip-compressed gRPC messages on generated servers (grpc-go needs its gzip codec imported for the same) |
+//! | `regex` | `middleware::Matcher::regex` |
 //! | `jwt` | `middleware::auth::jwt` (its RSA/ECDSA/EdDSA crypto is about 60 crates) |
 //! | `etcd` | etcd registry and config source (`etcd-client` runs `protoc` at build time) |
 //! | `etcd-tls` | TLS to etcd (rustls with ring) |
@@ -104,6 +109,23 @@
 //! | `prometheus` | `middleware::metrics::prometheus`, a recorder rendered for a `/metrics` route |
 //! | `otlp` | `middleware::tracing::otlp`, span export to an OpenTelemetry collector over OTLP/gRPC |
 //! | `tls` | `kratos::tls`: TLS with rustls (ring, no OpenSSL) on both servers and clients (mTLS, certificates re-read when their files change, `grpcs://`/`https://` nodes), and for the Consul, Apollo and Nacos clients |
+//!
+//! # Dependency types in the API
+//!
+//! Some crates' types are part of this API on purpose, and their major
+//! versions are ours (a new major of one is a new major of kratos-rs):
+//! `http` (requests, responses and headers in every layer), `tower`'s
+//! `Layer` and `Service` (every middleware), [`tonic`] (generated services,
+//! `Status`, channels), [`axum`] (routes and handlers), [`prost`]
+//! (messages), `opentelemetry`'s API (propagators and carriers in
+//! `middleware::tracing`: the instrumentation interface, not the SDK), and
+//! etcd-client in exactly two places that hand a client over
+//! (`EtcdRegistry::client`, `EtcdSource::new`). Everything else a feature
+//! uses — jsonwebtoken, the OpenTelemetry SDK and OTLP exporter,
+//! metrics-exporter-prometheus, rustls, hyper-util — is behind this
+//! crate's own types (`VerifyKey`/`SigningKey`, `Sampling`/`OtlpProvider`,
+//! `PrometheusError`, `ServerTls`/`ClientTls`, `EtcdTls`), so their
+//! releases are not breaking changes here.
 //!
 //! # Structure
 //!

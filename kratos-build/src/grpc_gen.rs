@@ -92,8 +92,9 @@ fn service_module(builder: &Builder, service: &Service, descriptors: &Path) -> T
     ));
     let server_doc = doc(&format!(
         "The tonic server of `{full}` over `service`, with validation\n\
-         (`Validated`), accepting gzip-compressed requests and answering in\n\
-         gzip when the client accepts it; add it to a `GrpcServer`, whose\n\
+         (`Validated`) and, with kratos's `gzip` feature, accepting\n\
+         gzip-compressed requests and answering in gzip when the client\n\
+         accepts it; add it to a `GrpcServer`, whose\n\
          reflection then describes it (`FILE_DESCRIPTOR_SET`). The tonic\n\
          options (`max_decoding_message_size`, …) still apply to what it\n\
          returns."
@@ -129,9 +130,11 @@ fn service_module(builder: &Builder, service: &Service, descriptors: &Path) -> T
                 service: ::std::sync::Arc<T>,
             ) -> super::#server_module::#server<Validated<T>> {
                 rt::register_descriptors(FILE_DESCRIPTOR_SET);
-                super::#server_module::#server::new(Validated(service))
-                    .accept_compressed(rt::tonic::codec::CompressionEncoding::Gzip)
-                    .send_compressed(rt::tonic::codec::CompressionEncoding::Gzip)
+                let server = super::#server_module::#server::new(Validated(service));
+                match rt::GZIP {
+                    Some(gzip) => server.accept_compressed(gzip).send_compressed(gzip),
+                    None => server,
+                }
             }
         }
     }

@@ -53,9 +53,10 @@
 //!   `<service>_grpc` (when the server is built): `server(Arc<impl Service>)`
 //!   returns the tonic `<Service>Server` over `Validated<T>`, an
 //!   implementation of the tonic trait that checks each request message (see
-//!   [Validation](#validation)) and then calls yours; it accepts
-//!   gzip-compressed requests and answers in gzip to clients that accept
-//!   it. `FILE_DESCRIPTOR_SET` is the encoded descriptor set of the compiled
+//!   [Validation](#validation)) and then calls yours; with the `gzip`
+//!   feature of kratos-rs (kratos-transport) it accepts gzip-compressed
+//!   requests and answers in gzip to clients that accept it.
+//!   `FILE_DESCRIPTOR_SET` is the encoded descriptor set of the compiled
 //!   protos with their imports (also `$OUT_DIR/kratos_file_descriptor_set.bin`);
 //!   `server(..)` registers it, so a `GrpcServer`'s reflection (on by
 //!   default) describes the service. Add `server(..)` to a `GrpcServer`; the
@@ -259,7 +260,7 @@ pub use config::{Builder, SHIPPED_PROTOS};
 /// the runtime it calls (`kratos_transport::http::codegen::CONTRACT`): a
 /// generated file checks it at compile time, so a mismatch of the two crates'
 /// versions fails with a message that says to align them.
-pub const CODEGEN_CONTRACT: u32 = 2;
+pub const CODEGEN_CONTRACT: u32 = 3;
 
 /// A [`Builder`] with the defaults.
 pub fn configure() -> Builder {

@@ -39,7 +39,7 @@ fn generates_messages_json_grpc_http_errors_and_openapi() {
         "pub struct Validated<T>(\n        /// The implementation called once a request passed.\n        pub ::std::sync::Arc<T>,\n    );",
         "> super::order_service_server::OrderService for Validated<T> {",
         "pub fn server<T: super::order_service_server::OrderService>(",
-        ".accept_compressed(rt::tonic::codec::CompressionEncoding::Gzip)",
+        "Some(gzip) => server.accept_compressed(gzip).send_compressed(gzip),",
         "pub fn is_order_not_found(",
         "pub const OPENAPI_JSON: &str",
     ] {

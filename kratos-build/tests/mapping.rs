@@ -111,7 +111,7 @@ fn grpc_module_checks_unary_and_server_streaming_requests() {
         .find("pub mod library_grpc {")
         .expect("the gRPC module")..];
     assert!(grpc.starts_with("pub mod library_grpc {\n    #[allow(unused_imports)]\n    use ::kratos::http::codegen as rt;"));
-    assert!(grpc.contains("const _: () = rt::require_contract(2);"));
+    assert!(grpc.contains("const _: () = rt::require_contract(3);"));
     // The streaming method is in the gRPC module (with its stream type),
     // and checked like the unary ones.
     assert!(grpc.contains("type WatchStream = T::WatchStream;"));

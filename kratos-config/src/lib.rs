@@ -2,8 +2,9 @@
 //! order, read typed, reloaded at runtime without ever half-applying.
 //!
 //! A [`Config`] reads its [`Source`]s ([`FileSource`], [`EnvSource`],
-//! [`MemorySource`], or your own), parses each document (yaml, json, toml;
-//! parsing by the `config` crate) and deep-merges them, later sources winning.
+//! [`MemorySource`], or your own), parses each document (json; yaml with
+//! the default `yaml` feature, toml with `toml`; parsing by the `config`
+//! crate) and deep-merges them, later sources winning.
 //! Reads are typed through serde: [`Config::get`] for one key,
 //! [`Config::scan`] for the whole tree, [`Handle`] for a hot path.
 //!

@@ -20,9 +20,21 @@ pub(crate) fn merge<'a>(
 /// Parses one document into JSON; errors name the document.
 pub(crate) fn parse(document: &KeyValue) -> Result<Json, ConfigError> {
     let format = match document.format.to_ascii_lowercase().as_str() {
+        #[cfg(feature = "yaml")]
         "yaml" | "yml" => FileFormat::Yaml,
         "json" => FileFormat::Json,
+        #[cfg(feature = "toml")]
         "toml" => FileFormat::Toml,
+        #[allow(unreachable_patterns)] // with both features on
+        other @ ("yaml" | "yml" | "toml") => {
+            return Err(ConfigError::parse(
+                &document.key,
+                format!(
+                    "format `{other}` needs kratos-config's `{}` feature",
+                    feature(other)
+                ),
+            ));
+        }
         other => {
             return Err(ConfigError::parse(
                 &document.key,
@@ -37,6 +49,14 @@ pub(crate) fn parse(document: &KeyValue) -> Result<Json, ConfigError> {
     Ok(Json::Object(
         table.into_iter().map(|(k, v)| (k, to_json(v))).collect(),
     ))
+}
+
+/// The feature that reads documents of `format`.
+fn feature(format: &str) -> &'static str {
+    match format {
+        "toml" => "toml",
+        _ => "yaml",
+    }
 }
 
 fn merge_into(base: &mut Json, top: Json) {
@@ -138,6 +158,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(all(feature = "yaml", feature = "toml"))]
     fn later_documents_win_and_tables_merge() {
         let merged = merge(&[
             doc(
@@ -164,6 +185,18 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "toml"))]
+    fn a_format_whose_feature_is_off_says_which_feature() {
+        let err = parse(&doc("c.toml", "[data]", "toml")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("needs kratos-config's `toml` feature"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    #[cfg(feature = "yaml")]
     fn parse_errors_name_the_document_and_line() {
         let err =
             merge(&[doc("conf/app.yaml", "server:\n  addr: [unclosed\n", "yaml")]).unwrap_err();

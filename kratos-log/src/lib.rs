@@ -34,8 +34,11 @@
 //! `_key` or `.key` (`access_token`, `req.password`), is written as `***`.
 //! Values inside a message's text are not inspected.
 //!
-//! **The level** is an [`EnvFilter`] directive string: `info`, or
-//! `warn,my_service=debug`. `RUST_LOG`, when set, wins over the config at
+//! **The level** is a list of directives: `info`, or
+//! `warn,my_service=debug` (a default level and `target=level` pairs, as
+//! tracing-subscriber's [`Targets`] reads them; `RUST_LOG`'s span and field
+//! filters are not supported, which keeps the regex engine out of a
+//! service's build). `RUST_LOG`, when set, wins over the config at
 //! start (as operators expect); a change of the config's level later
 //! applies either way.
 
@@ -49,10 +52,10 @@ use std::sync::Arc;
 use kratos_config::{Config, ConfigError};
 use serde::Deserialize;
 use tracing::Subscriber;
-use tracing_subscriber::filter::{FilterExt, filter_fn};
+use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets, filter_fn};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Layer, SubscriberExt};
-use tracing_subscriber::{EnvFilter, Registry, reload};
+use tracing_subscriber::{Registry, reload};
 
 pub use mask::Mask;
 
@@ -111,14 +114,42 @@ impl fmt::Display for LogError {
 
 impl std::error::Error for LogError {}
 
-fn filter(directives: &str) -> Result<EnvFilter, LogError> {
-    EnvFilter::try_new(directives).map_err(|e| LogError(format!("log.level `{directives}`: {e}")))
+/// Parses `directives`, refusing what `Targets` would take as a target
+/// name by mistake (`[span]` filters, typos with punctuation).
+fn filter(directives: &str) -> Result<Targets, LogError> {
+    let error = |why: String| LogError(format!("log.level `{directives}`: {why}"));
+    for directive in directives
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        let (target, level) = match directive.split_once('=') {
+            Some((target, level)) => (target, Some(level)),
+            None if directive.parse::<LevelFilter>().is_ok() => continue,
+            None => (directive, None),
+        };
+        let is_target = !target.is_empty()
+            && target
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':' || c == '-');
+        if !is_target {
+            return Err(error(format!(
+                "`{directive}` is neither a level nor `target=level`"
+            )));
+        }
+        if let Some(level) = level {
+            level
+                .parse::<LevelFilter>()
+                .map_err(|e| error(format!("`{directive}`: {e}")))?;
+        }
+    }
+    directives.parse().map_err(|e| error(format!("{e}")))
 }
 
 /// The running logger's level, changeable at runtime.
 #[derive(Clone)]
 pub struct Logger {
-    reload: Arc<reload::Handle<EnvFilter, Registry>>,
+    reload: Arc<reload::Handle<Targets, Registry>>,
 }
 
 impl fmt::Debug for Logger {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::Request;
+#[cfg(feature = "regex")]
 use regex::Regex;
 use tower::ServiceExt;
 use tower::util::Oneshot;
@@ -19,15 +20,15 @@ use tower_service::Service;
 
 use crate::util::operation_of;
 
-/// Which operations a layer applies to: exact, prefix, regex (compiled once,
-/// here), a custom predicate, and any combination with [`Matcher::not`],
-/// [`Matcher::or`] and [`Matcher::and`].
+/// Which operations a layer applies to: exact, prefix, regex (feature
+/// `regex`, compiled once, here), a custom predicate, and any combination
+/// with [`Matcher::not`], [`Matcher::or`] and [`Matcher::and`].
 ///
 /// ```
 /// use kratos_middleware::Matcher;
 ///
 /// let m = Matcher::prefix("/helloworld.v1.Greeter/")
-///     .or(Matcher::regex(r"^/v1/users/\{id\}$").unwrap())
+///     .or(Matcher::predicate(|op| op.starts_with("/v1/users/")))
 ///     .and(Matcher::exact("/helloworld.v1.Greeter/Health").not());
 /// assert!(m.matches("/helloworld.v1.Greeter/SayHello"));
 /// assert!(m.matches("/v1/users/{id}"));
@@ -42,6 +43,7 @@ pub struct Matcher(Rule);
 enum Rule {
     Exact(Arc<str>),
     Prefix(Arc<str>),
+    #[cfg(feature = "regex")]
     Regex(Regex),
     Predicate(Arc<dyn Fn(&str) -> bool + Send + Sync>),
     Not(Box<Matcher>),
@@ -62,6 +64,13 @@ impl Matcher {
 
     /// Every operation the regular expression matches (anywhere, unless
     /// anchored with `^`/`$`). Compiled once, here.
+    ///
+    /// ```
+    /// let m = kratos_middleware::Matcher::regex(r"^/v1/users/\{id\}$").unwrap();
+    /// assert!(m.matches("/v1/users/{id}"));
+    /// ```
+    #[cfg(feature = "regex")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "regex")))]
     pub fn regex(pattern: &str) -> Result<Self, regex::Error> {
         Ok(Self(Rule::Regex(Regex::new(pattern)?)))
     }
@@ -92,6 +101,7 @@ impl Matcher {
         match &self.0 {
             Rule::Exact(op) => operation == &**op,
             Rule::Prefix(p) => operation.starts_with(&**p),
+            #[cfg(feature = "regex")]
             Rule::Regex(re) => re.is_match(operation),
             Rule::Predicate(f) => f(operation),
             Rule::Not(m) => !m.matches(operation),
@@ -106,6 +116,7 @@ impl fmt::Debug for Matcher {
         match &self.0 {
             Rule::Exact(op) => f.debug_tuple("Exact").field(op).finish(),
             Rule::Prefix(p) => f.debug_tuple("Prefix").field(p).finish(),
+            #[cfg(feature = "regex")]
             Rule::Regex(re) => f.debug_tuple("Regex").field(&re.as_str()).finish(),
             Rule::Predicate(_) => f.write_str("Predicate(..)"),
             Rule::Not(m) => f.debug_tuple("Not").field(m).finish(),

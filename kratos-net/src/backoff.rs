@@ -64,7 +64,7 @@ impl Backoff {
     /// `[ceiling / 2, ceiling]`. Does not move the counter.
     pub fn delay(&self, attempt: u32) -> Duration {
         let half = self.ceiling(attempt) / 2;
-        half + half.mul_f64(rand::random_range(0.0..=1.0f64))
+        half + half.mul_f64(fastrand::f64())
     }
 
     /// The delay before the next try, moving the counter on.

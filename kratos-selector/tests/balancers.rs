@@ -146,7 +146,7 @@ async fn run_calls(
 async fn p2c_avoids_a_slow_node_and_takes_it_back_when_fast() {
     let s = selector(P2c::new(), three([100, 100, 100]));
     // Real servers jitter: 1 ms ± 0.5 ms.
-    let fast = || Duration::from_micros(rand::random_range(500..1500));
+    let fast = || Duration::from_micros(fastrand::u64(500..1500));
     let slow = move || fast() + Duration::from_millis(20);
 
     let counts = run_calls(&s, 3000, move |a| if a == "c:1" { slow() } else { fast() }).await;

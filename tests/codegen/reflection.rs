@@ -7,6 +7,7 @@ use kratos::http::HttpServer;
 use kratos_examples_api::api::order::v1::{GetOrderRequest, order_service_grpc};
 use prost::Message;
 use tokio_stream::StreamExt;
+#[cfg(feature = "gzip")]
 use tonic::codec::CompressionEncoding;
 use tonic_reflection::pb::{v1, v1alpha};
 
@@ -152,6 +153,7 @@ async fn reflection_switched_off_is_unimplemented() {
     app.stop().await.expect("a clean stop");
 }
 
+#[cfg(feature = "gzip")]
 #[tokio::test]
 async fn replies_are_gzip_only_for_clients_that_accept_it() {
     let app = start().await;

@@ -18,6 +18,7 @@ use kratos_examples_api::api::user::v1::{
     CreateUserRequest, GetUserRequest, ListUsersReply, ListUsersRequest, User,
     VerifyPasswordRequest, user_service_grpc, user_service_http,
 };
+#[cfg(feature = "gzip")]
 use tonic::codec::CompressionEncoding;
 use tonic::transport::Channel;
 
@@ -126,6 +127,7 @@ fn assert_invalid_id(err: &Error) {
     assert_eq!(err.metadata().get("field").map(String::as_str), Some("id"));
 }
 
+#[cfg(feature = "gzip")]
 #[tokio::test]
 async fn a_gzip_compressed_grpc_request_is_validated() {
     let app = start().await;

@@ -129,7 +129,7 @@ impl Sre {
     /// Whether a request may go out.
     pub fn allow(&self) -> bool {
         let ratio = self.drop_ratio();
-        ratio <= 0.0 || rand::random::<f64>() >= ratio
+        ratio <= 0.0 || fastrand::f64() >= ratio
     }
 
     /// Records a success.

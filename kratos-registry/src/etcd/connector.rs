@@ -84,7 +84,7 @@ impl Connector {
             request_timeout,
             // A random first endpoint spreads many processes over the members.
             state: Mutex::new(State {
-                current: rand::random_range(0..endpoints.len().max(1)),
+                current: fastrand::usize(..endpoints.len().max(1)),
                 client: None,
                 failing: false,
             }),

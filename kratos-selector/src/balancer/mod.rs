@@ -10,7 +10,6 @@
 mod ewma;
 mod p2c;
 mod random;
-mod rng;
 mod round_robin;
 mod wrr;
 

@@ -57,8 +57,8 @@ impl Balancer for P2c {
         if n < 2 {
             return 0;
         }
-        let a = super::rng::below(n);
-        let mut b = super::rng::below(n - 1);
+        let a = fastrand::usize(..n);
+        let mut b = fastrand::usize(..n - 1);
         if b >= a {
             b += 1;
         }

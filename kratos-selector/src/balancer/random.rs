@@ -18,6 +18,6 @@ impl Random {
 
 impl Balancer for Random {
     fn pick(&self, nodes: &[WeightedNode], _time: &PickTime) -> usize {
-        super::rng::below(nodes.len())
+        fastrand::usize(..nodes.len())
     }
 }

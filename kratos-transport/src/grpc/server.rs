@@ -38,8 +38,9 @@ use crate::serve::Listener;
 /// `MaxRecvMsgSize`) and `max_encoding_message_size` (unlimited; Go's is
 /// 2 GiB). A bigger request is refused with tonic's `OUT_OF_RANGE` ("decoded
 /// message length too large"), where grpc-go says `RESOURCE_EXHAUSTED`.
-/// Generated servers
-/// accept gzip requests and answer in gzip when the client accepts it.
+/// With the `gzip` feature, generated servers accept gzip requests and
+/// answer in gzip when the client accepts it (without it, a gzip request is
+/// `UNIMPLEMENTED`, as grpc-go's without its gzip codec imported).
 ///
 /// ```no_run
 /// use kratos_core::App;

@@ -55,15 +55,27 @@ pub use serde_json;
 #[doc(hidden)]
 pub use tonic;
 
+/// What generated gRPC servers accept and answer with besides plain
+/// messages: gzip with the `gzip` feature (as grpc-go once its gzip codec
+/// is imported), nothing without.
+#[cfg(feature = "gzip")]
+pub const GZIP: Option<tonic::codec::CompressionEncoding> =
+    Some(tonic::codec::CompressionEncoding::Gzip);
+/// What generated gRPC servers accept and answer with besides plain
+/// messages: gzip with the `gzip` feature (as grpc-go once its gzip codec
+/// is imported), nothing without.
+#[cfg(not(feature = "gzip"))]
+pub const GZIP: Option<tonic::codec::CompressionEncoding> = None;
+
 /// The version of the contract between generated code and this module;
 /// `kratos-build` of the same release generates code for it.
-pub const CONTRACT: u32 = 2;
+pub const CONTRACT: u32 = 3;
 
 /// Stops the compilation of code generated for another [`CONTRACT`] with a
 /// message that says what to do. Generated code calls it in a `const`.
 ///
 /// ```
-/// const _: () = kratos_transport::http::codegen::require_contract(2);
+/// const _: () = kratos_transport::http::codegen::require_contract(3);
 /// ```
 ///
 /// ```compile_fail
