@@ -38,6 +38,11 @@ def stop_timeout_seconds():
     return int(re.search(r"stop_timeout: Duration::from_secs\((\d+)\)", source).group(1))
 
 
+def metrics_path():
+    source = (ROOT / "examples" / "support" / "mod.rs").read_text()
+    return re.search(r'\.handle\(\s*"(/[^"]*)",\s*axum::routing::get\(move \|\| std::future::ready\(metrics', source).group(1)
+
+
 def examples():
     manifest = (ROOT / "Cargo.toml").read_text()
     return set(re.findall(r'\[\[example\]\]\s*name = "([^"]+)"', manifest))
@@ -129,6 +134,12 @@ def check(resources, dockerfile):
                 err(f"{where}: port {port_name}: {variable}={env[variable]['value']} but containerPort {ports[port_name]}")
             if ports[port_name] not in exposed:
                 err(f"{where}: port {ports[port_name]} is not EXPOSEd by the Dockerfile")
+        annotations = doc["spec"]["template"]["metadata"].get("annotations", {})
+        if annotations.get("prometheus.io/scrape") == "true":
+            if annotations.get("prometheus.io/path") != metrics_path():
+                err(f"{where}: Prometheus scrapes {annotations.get('prometheus.io/path')!r}, the programs serve {metrics_path()!r}")
+            if str(ports.get("http")) != annotations.get("prometheus.io/port"):
+                err(f"{where}: Prometheus scrapes port {annotations.get('prometheus.io/port')!r}, the HTTP server is on {ports.get('http')!r}")
         ready = container.get("readinessProbe", {}).get("httpGet", {})
         if ready.get("path") != health:
             err(f"{where}: readiness probes {ready.get('path')!r}, the servers answer {health!r}")
@@ -224,11 +235,14 @@ def self_test(resources, dockerfile):
     def liveness(res):
         container(res, "chat")["livenessProbe"] = {"httpGet": {"path": "/health", "port": "http"}}
 
+    def scrape_port(res):
+        res[("Deployment", "product")][1]["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] = "9000"
+
     def secret(res):
         res[("Secret", "shop-secrets")][1]["stringData"] = {}
 
     failures = 0
-    for breaks in (probe_path, port, env_name, liveness, secret):
+    for breaks in (probe_path, port, env_name, liveness, scrape_port, secret):
         broken = copy.deepcopy(resources)
         breaks(broken)
         found = run(broken, dockerfile)
@@ -254,7 +268,7 @@ def main():
     if errors:
         sys.exit(1)
     deployments = sum(1 for kind, _ in resources if kind == "Deployment")
-    print(f"deploy check: {deployments} Deployments match their programs, configs, ports and probes")
+    print(f"deploy check: {deployments} Deployments match their programs, configs, ports, probes and scrape annotations")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ pub mod discovery {}
 #[doc = include_str!("guide/middleware.md")]
 pub mod middleware {}
 
+#[doc = include_str!("guide/middleware_crate.md")]
+pub mod middleware_crate {}
+
 #[doc = include_str!("guide/observability.md")]
 #[cfg(feature = "log")]
 pub mod observability {}

@@ -73,6 +73,8 @@
 //! - [`guide::discovery`]: registries and clients that route around failure.
 //! - [`guide::middleware`]: the layers, the default chains, binding a layer
 //!   to operations, writing your own.
+//! - [`guide::middleware_crate`]: a middleware as a crate of its own,
+//!   tested on both ends.
 //! - [`guide::observability`]: metrics, traces and logs.
 //! - `guide::tls` (feature `tls`): TLS and mTLS on both transports.
 //! - [`guide::from_go_kratos`]: Go Kratos's packages and options here, and

@@ -8,6 +8,21 @@
 //! crate, and stays small. Users rarely name it: the other crates re-export
 //! what they hand out (`kratos_middleware::BoxError`, ...).
 //!
+//! ```
+//! use std::time::Duration;
+//! use kratos_net::Backoff;
+//!
+//! // 100 ms doubling to at most 2 s; each delay is jittered into [ceiling/2, ceiling].
+//! let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+//! let first = backoff.next_delay();
+//! assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+//! for _ in 0..10 {
+//!     assert!(backoff.next_delay() <= Duration::from_secs(2));
+//! }
+//! backoff.reset(); // after a success
+//! assert!(backoff.next_delay() <= Duration::from_millis(100));
+//! ```
+//!
 //! # Feature Flags
 //!
 //! | feature | default | what it adds |
