@@ -1,5 +1,9 @@
 //! The closed-loop load client: `concurrency` tasks, each sending the next
-//! request as soon as the previous reply arrived, checking every status.
+//! request as soon as the previous reply arrived, checking every reply.
+//! gRPC and HTTP targets are driven by the light h2 client by default
+//! (`--client stack` uses the tonic/hyper client instead, as a cross-check);
+//! discovery and TLS targets always use the kratos/tonic clients, whose cost
+//! is what they measure.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +20,7 @@ use kratos_examples_api::helloworld::v1::HelloRequest;
 use kratos_examples_api::helloworld::v1::greeter_client::GreeterClient;
 use tonic::transport::Channel;
 
+use crate::h2_client::{Call, H2};
 use crate::servers::Target;
 
 /// What one measured window produced.
@@ -32,6 +37,7 @@ enum Connection {
     Grpc(GreeterClient<Channel>),
     Discovery(GreeterClient<GrpcChannel>),
     Http(Client<HttpConnector, Full<Bytes>>, Arc<str>),
+    H2(H2),
 }
 
 pub struct Load {
@@ -40,42 +46,47 @@ pub struct Load {
 }
 
 impl Load {
-    pub async fn connect(target: Target, ports: &[u16], concurrency: usize) -> Self {
+    pub async fn connect(target: Target, ports: &[u16], concurrency: usize, light: bool) -> Self {
         let port = ports[0];
-        let connection = if target == Target::DiscoveryWrr {
-            let registry = MemoryRegistry::new();
-            for (i, port) in ports.iter().enumerate() {
-                let instance = ServiceInstance::new(format!("greeter-{i}"), "greeter")
-                    .with_endpoint(format!("grpc://127.0.0.1:{port}"));
-                registry.register(&instance).await.expect("registered");
-            }
-            let channel = GrpcChannel::builder()
-                .endpoint("discovery:///greeter")
-                .discovery(registry)
-                .block(true)
-                .connect()
-                .await
-                .expect("dialled");
-            Connection::Discovery(GreeterClient::new(channel))
-        } else if target.is_tls() {
-            Connection::Discovery(GreeterClient::new(tls_channel(port).await))
-        } else if target.is_grpc() {
-            let channel =
-                tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-                    .unwrap()
-                    .tcp_nodelay(true)
+        let connection =
+            if light && target.is_grpc() && !target.is_tls() && target != Target::DiscoveryWrr {
+                Connection::H2(H2::connect(port, Call::grpc(port)).await)
+            } else if light && !target.is_grpc() {
+                Connection::H2(H2::connect(port, Call::http(port)).await)
+            } else if target == Target::DiscoveryWrr {
+                let registry = MemoryRegistry::new();
+                for (i, port) in ports.iter().enumerate() {
+                    let instance = ServiceInstance::new(format!("greeter-{i}"), "greeter")
+                        .with_endpoint(format!("grpc://127.0.0.1:{port}"));
+                    registry.register(&instance).await.expect("registered");
+                }
+                let channel = GrpcChannel::builder()
+                    .endpoint("discovery:///greeter")
+                    .discovery(registry)
+                    .block(true)
                     .connect()
                     .await
-                    .expect("connected");
-            Connection::Grpc(GreeterClient::new(channel))
-        } else {
-            let mut connector = HttpConnector::new();
-            connector.set_nodelay(true);
-            let client = Client::builder(TokioExecutor::new())
-                .pool_max_idle_per_host(concurrency)
-                .build(connector);
-            Connection::Http(client, format!("http://127.0.0.1:{port}/hello").into())
-        };
+                    .expect("dialled");
+                Connection::Discovery(GreeterClient::new(channel))
+            } else if target.is_tls() {
+                Connection::Discovery(GreeterClient::new(tls_channel(port).await))
+            } else if target.is_grpc() {
+                let channel =
+                    tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+                        .unwrap()
+                        .tcp_nodelay(true)
+                        .connect()
+                        .await
+                        .expect("connected");
+                Connection::Grpc(GreeterClient::new(channel))
+            } else {
+                let mut connector = HttpConnector::new();
+                connector.set_nodelay(true);
+                let client = Client::builder(TokioExecutor::new())
+                    .pool_max_idle_per_host(concurrency)
+                    .build(connector);
+                Connection::Http(client, format!("http://127.0.0.1:{port}/hello").into())
+            };
         Self {
             connection,
             concurrency,
@@ -146,6 +157,7 @@ async fn worker(mut connection: Connection, stop: Arc<AtomicBool>) -> Outcome {
                     .await;
                 matches!(reply, Ok(r) if r.get_ref().message == "Hello load")
             }
+            Connection::H2(h2) => h2.call().await,
             Connection::Http(client, url) => {
                 let req = http::Request::post(&**url)
                     .header("content-type", "application/json")

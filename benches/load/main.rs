@@ -4,7 +4,9 @@
 //! Run with `cargo bench --bench load` (about 4 minutes), or quicker:
 //! `cargo bench --bench load -- --quick`. Options: `--duration SECS`
 //! (measured window, default 5), `--warmup SECS` (default 1), `--rounds N`
-//! (default 3), `--concurrency 1,16,64`, `--only grpc|http|go|discovery|startup`.
+//! (default 3), `--concurrency 1,16,64`, `--only grpc|http|go|discovery|startup`,
+//! `--client h2|stack` (default h2: HTTP/2 frames written straight, see
+//! `h2_client.rs`; `stack`: the tonic channel and hyper HTTP/1 client).
 //! Last, it times the release `helloworld` example from exec to ready and
 //! reads its idle memory (build it first: `cargo build --release --example
 //! helloworld`).
@@ -22,6 +24,7 @@
 //! `--only grpc,tls` adds the plaintext pair in the same run.
 
 mod client;
+mod h2_client;
 mod proc_stats;
 mod report;
 mod servers;
@@ -43,6 +46,8 @@ struct Options {
     rounds: usize,
     concurrency: Vec<usize>,
     only: Option<String>,
+    /// The light h2 client (default) or the tonic/hyper one (`--client stack`).
+    light: bool,
 }
 
 impl Options {
@@ -73,6 +78,7 @@ impl Options {
                 .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
                 .unwrap_or_else(|| vec![1, 16, 64]),
             only: value("--only"),
+            light: value("--client").is_none_or(|c| c != "stack"),
         }
     }
 }
@@ -119,11 +125,12 @@ async fn run(options: Options) {
     .map(|(_, raw, kratos)| (raw, kratos))
     .collect();
     eprintln!(
-        "load: {} s measured after {} s warm-up, {} round(s), concurrency {:?}",
+        "load: {} s measured after {} s warm-up, {} round(s), concurrency {:?}, {} client",
         options.duration.as_secs_f64(),
         options.warmup.as_secs_f64(),
         options.rounds,
-        options.concurrency
+        options.concurrency,
+        if options.light { "h2" } else { "tonic/hyper" }
     );
     // The TLS targets' certificates: made once, removed at the end.
     #[cfg(feature = "tls")]
@@ -177,7 +184,7 @@ async fn run(options: Options) {
 async fn measure(target: Target, concurrency: usize, options: &Options) -> Measurement {
     let (mut child, ports) = spawn_server(target).await;
     let pid = child.id().expect("a running server");
-    let load = client::Load::connect(target, &ports, concurrency).await;
+    let load = client::Load::connect(target, &ports, concurrency, options.light).await;
     load.run(options.warmup).await;
     let server_before = proc_stats::cpu_ticks(pid);
     let client_before = proc_stats::cpu_ticks(std::process::id());
