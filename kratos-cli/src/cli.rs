@@ -94,7 +94,12 @@ pub(crate) struct ProtoServerArgs {
     /// current directory, as build.rs compiles them).
     pub(crate) path: PathBuf,
     /// Where to write the files.
-    #[arg(long = "target-dir", short = 't', value_name = "DIR", default_value = "src/service")]
+    #[arg(
+        long = "target-dir",
+        short = 't',
+        value_name = "DIR",
+        default_value = "src/service"
+    )]
     pub(crate) target_dir: PathBuf,
 }
 
@@ -135,17 +140,23 @@ mod tests {
 
     #[test]
     fn new_takes_its_options() {
-        let cli = Cli::try_parse_from(["kratos", "new", "demo", "--registry", "etcd", "--path", "/tmp"])
-            .unwrap();
+        let cli = Cli::try_parse_from([
+            "kratos",
+            "new",
+            "demo",
+            "--registry",
+            "etcd",
+            "--path",
+            "/tmp",
+        ])
+        .unwrap();
         let Command::New(args) = cli.command else {
             panic!("not new: {cli:?}")
         };
         assert_eq!(args.name, "demo");
         assert_eq!(args.registry, Registry::Etcd);
         assert_eq!(args.path, PathBuf::from("/tmp"));
-        assert!(
-            Cli::try_parse_from(["kratos", "new", "demo", "--registry", "zookeeper"]).is_err()
-        );
+        assert!(Cli::try_parse_from(["kratos", "new", "demo", "--registry", "zookeeper"]).is_err());
     }
 
     #[test]

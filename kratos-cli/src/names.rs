@@ -8,11 +8,11 @@ use crate::error::Error;
 
 /// Rust's keywords, which cannot be module names.
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
-    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
-    "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
-    "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do",
-    "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
 /// A project name: a cargo package and binary name that is also a usable
@@ -27,7 +27,9 @@ pub(crate) fn check_project(name: &str) -> Result<(), Error> {
         )));
     }
     let ident = name.replace('-', "_");
-    if KEYWORDS.contains(&ident.as_str()) || ["test", "kratos", "std", "core"].contains(&ident.as_str()) {
+    if KEYWORDS.contains(&ident.as_str())
+        || ["test", "kratos", "std", "core"].contains(&ident.as_str())
+    {
         return Err(Error::new(format!(
             "`{name}` is reserved in Rust (a keyword or a crate every project sees): pick another name, such as `{name}-service`"
         )));
@@ -39,7 +41,9 @@ pub(crate) fn check_project(name: &str) -> Result<(), Error> {
 /// Rust module.
 pub(crate) fn check_package_part(part: &str, path: &str) -> Result<(), Error> {
     let mut chars = part.chars();
-    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
         return Err(Error::new(format!(
@@ -68,7 +72,11 @@ pub(crate) fn snake_ident(name: &str) -> String {
 /// A type name as prost writes it.
 pub(crate) fn type_ident(name: &str) -> String {
     let camel = name.to_upper_camel_case();
-    if camel == "Self" { "Self_".to_owned() } else { camel }
+    if camel == "Self" {
+        "Self_".to_owned()
+    } else {
+        camel
+    }
 }
 
 /// The module tonic gives a service (`order_service` for `OrderService`),
@@ -105,7 +113,9 @@ mod tests {
         for good in ["demo", "user-service", "shop_v2"] {
             check_project(good).unwrap();
         }
-        for bad in ["", "Demo", "1demo", "-x", "a b", "my.app", "type", "kratos", "test"] {
+        for bad in [
+            "", "Demo", "1demo", "-x", "a b", "my.app", "type", "kratos", "test",
+        ] {
             assert!(check_project(bad).is_err(), "{bad}");
         }
     }

@@ -18,18 +18,42 @@ macro_rules! template {
 /// Each file of a new project: where it goes (a template itself) and its
 /// template, relative to `templates/new/`.
 const FILES: &[(&str, &str, &str)] = &[
-    ("Cargo.toml", "Cargo.toml.tmpl", template!("new/Cargo.toml.tmpl")),
+    (
+        "Cargo.toml",
+        "Cargo.toml.tmpl",
+        template!("new/Cargo.toml.tmpl"),
+    ),
     ("build.rs", "build.rs.tmpl", template!("new/build.rs.tmpl")),
-    ("README.md", "README.md.tmpl", template!("new/README.md.tmpl")),
-    ("Dockerfile", "Dockerfile.tmpl", template!("new/Dockerfile.tmpl")),
-    (".dockerignore", "dockerignore.tmpl", template!("new/dockerignore.tmpl")),
-    (".gitignore", "gitignore.tmpl", template!("new/gitignore.tmpl")),
+    (
+        "README.md",
+        "README.md.tmpl",
+        template!("new/README.md.tmpl"),
+    ),
+    (
+        "Dockerfile",
+        "Dockerfile.tmpl",
+        template!("new/Dockerfile.tmpl"),
+    ),
+    (
+        ".dockerignore",
+        "dockerignore.tmpl",
+        template!("new/dockerignore.tmpl"),
+    ),
+    (
+        ".gitignore",
+        "gitignore.tmpl",
+        template!("new/gitignore.tmpl"),
+    ),
     (
         "api/{{pkg}}/v1/greeter.proto",
         "api/v1/greeter.proto.tmpl",
         template!("new/api/v1/greeter.proto.tmpl"),
     ),
-    ("configs/config.yaml", "configs/config.yaml.tmpl", template!("new/configs/config.yaml.tmpl")),
+    (
+        "configs/config.yaml",
+        "configs/config.yaml.tmpl",
+        template!("new/configs/config.yaml.tmpl"),
+    ),
     (
         "deploy/k8s/kustomization.yaml",
         "deploy/k8s/kustomization.yaml.tmpl",
@@ -45,31 +69,84 @@ const FILES: &[(&str, &str, &str)] = &[
         "deploy/k8s/deployment.yaml.tmpl",
         template!("new/deploy/k8s/deployment.yaml.tmpl"),
     ),
-    ("src/main.rs", "src/main.rs.tmpl", template!("new/src/main.rs.tmpl")),
-    ("src/lib.rs", "src/lib.rs.tmpl", template!("new/src/lib.rs.tmpl")),
-    ("src/api.rs", "src/api.rs.tmpl", template!("new/src/api.rs.tmpl")),
-    ("src/conf.rs", "src/conf.rs.tmpl", template!("new/src/conf.rs.tmpl")),
-    ("src/biz/mod.rs", "src/biz/mod.rs.tmpl", template!("new/src/biz/mod.rs.tmpl")),
-    ("src/biz/greeter.rs", "src/biz/greeter.rs.tmpl", template!("new/src/biz/greeter.rs.tmpl")),
-    ("src/data/mod.rs", "src/data/mod.rs.tmpl", template!("new/src/data/mod.rs.tmpl")),
-    ("src/data/greeter.rs", "src/data/greeter.rs.tmpl", template!("new/src/data/greeter.rs.tmpl")),
-    ("src/service/mod.rs", "src/service/mod.rs.tmpl", template!("new/src/service/mod.rs.tmpl")),
+    (
+        "src/main.rs",
+        "src/main.rs.tmpl",
+        template!("new/src/main.rs.tmpl"),
+    ),
+    (
+        "src/lib.rs",
+        "src/lib.rs.tmpl",
+        template!("new/src/lib.rs.tmpl"),
+    ),
+    (
+        "src/api.rs",
+        "src/api.rs.tmpl",
+        template!("new/src/api.rs.tmpl"),
+    ),
+    (
+        "src/conf.rs",
+        "src/conf.rs.tmpl",
+        template!("new/src/conf.rs.tmpl"),
+    ),
+    (
+        "src/biz/mod.rs",
+        "src/biz/mod.rs.tmpl",
+        template!("new/src/biz/mod.rs.tmpl"),
+    ),
+    (
+        "src/biz/greeter.rs",
+        "src/biz/greeter.rs.tmpl",
+        template!("new/src/biz/greeter.rs.tmpl"),
+    ),
+    (
+        "src/data/mod.rs",
+        "src/data/mod.rs.tmpl",
+        template!("new/src/data/mod.rs.tmpl"),
+    ),
+    (
+        "src/data/greeter.rs",
+        "src/data/greeter.rs.tmpl",
+        template!("new/src/data/greeter.rs.tmpl"),
+    ),
+    (
+        "src/service/mod.rs",
+        "src/service/mod.rs.tmpl",
+        template!("new/src/service/mod.rs.tmpl"),
+    ),
     (
         "src/service/greeter.rs",
         "src/service/greeter.rs.tmpl",
         template!("new/src/service/greeter.rs.tmpl"),
     ),
-    ("src/server/mod.rs", "src/server/mod.rs.tmpl", template!("new/src/server/mod.rs.tmpl")),
-    ("tests/greeter.rs", "tests/greeter.rs.tmpl", template!("new/tests/greeter.rs.tmpl")),
+    (
+        "src/server/mod.rs",
+        "src/server/mod.rs.tmpl",
+        template!("new/src/server/mod.rs.tmpl"),
+    ),
+    (
+        "tests/greeter.rs",
+        "tests/greeter.rs.tmpl",
+        template!("new/tests/greeter.rs.tmpl"),
+    ),
 ];
 
 /// The parts of the files that depend on the registry: the registrar of
 /// src/server/mod.rs and the `registry` of configs/config.yaml.
 fn registry_parts(registry: Registry) -> (&'static str, &'static str) {
     match registry {
-        Registry::Memory => (template!("registry/memory.rs.tmpl"), template!("registry/memory.yaml.tmpl")),
-        Registry::Etcd => (template!("registry/etcd.rs.tmpl"), template!("registry/etcd.yaml.tmpl")),
-        Registry::Consul => (template!("registry/consul.rs.tmpl"), template!("registry/consul.yaml.tmpl")),
+        Registry::Memory => (
+            template!("registry/memory.rs.tmpl"),
+            template!("registry/memory.yaml.tmpl"),
+        ),
+        Registry::Etcd => (
+            template!("registry/etcd.rs.tmpl"),
+            template!("registry/etcd.yaml.tmpl"),
+        ),
+        Registry::Consul => (
+            template!("registry/consul.rs.tmpl"),
+            template!("registry/consul.yaml.tmpl"),
+        ),
     }
 }
 
@@ -145,7 +222,10 @@ pub(crate) fn render_project(
         .iter()
         .map(|(to, _, text)| (PathBuf::from(render(to, &values)), render(text, &values)))
         .collect();
-    Ok(Project { dir: parent.join(name), files })
+    Ok(Project {
+        dir: parent.join(name),
+        files,
+    })
 }
 
 /// A TOML basic string of `path`.
@@ -194,7 +274,11 @@ pub(crate) fn run(args: &NewArgs) -> Result<(), Error> {
     let project = render_project(&args.name, &args.path, args.registry, &source)?;
     write(&project)?;
     let dir = project.dir.display();
-    println!("created {dir} ({} files, registry {})", project.files.len(), args.registry.as_str());
+    println!(
+        "created {dir} ({} files, registry {})",
+        project.files.len(),
+        args.registry.as_str()
+    );
     println!();
     println!("  cd {dir}");
     println!("  kratos run        # or: cargo run -- --conf configs");
@@ -208,7 +292,8 @@ pub(crate) fn run(args: &NewArgs) -> Result<(), Error> {
 fn kratos_checkout(dir: &Path) -> Result<PathBuf, Error> {
     let dir = fs::canonicalize(dir).map_err(|e| Error::io("--kratos-path", dir, e))?;
     let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
-    if !manifest.contains("name = \"kratos-rs\"") || !dir.join("kratos-build/Cargo.toml").is_file() {
+    if !manifest.contains("name = \"kratos-rs\"") || !dir.join("kratos-build/Cargo.toml").is_file()
+    {
         return Err(Error::new(format!(
             "--kratos-path {}: not a kratos-rs checkout (it needs the kratos-rs Cargo.toml and kratos-build/); give the repository's root",
             dir.display()
@@ -219,6 +304,8 @@ fn kratos_checkout(dir: &Path) -> Result<PathBuf, Error> {
 
 #[cfg(test)]
 mod tests {
+    use std::process::Command;
+
     use super::*;
 
     fn project(registry: Registry, source: &Source) -> Project {
@@ -226,7 +313,12 @@ mod tests {
     }
 
     fn file<'a>(project: &'a Project, path: &str) -> &'a str {
-        &project.files.iter().find(|(p, _)| p == Path::new(path)).expect(path).1
+        &project
+            .files
+            .iter()
+            .find(|(p, _)| p == Path::new(path))
+            .expect(path)
+            .1
     }
 
     #[test]
@@ -255,9 +347,15 @@ mod tests {
         for registry in [Registry::Memory, Registry::Etcd, Registry::Consul] {
             let project = project(registry, &Source::Version("0.1.0".into()));
             assert_eq!(project.dir, Path::new("/tmp/my-shop"));
-            assert!(file(&project, "api/my_shop/v1/greeter.proto").contains("package api.my_shop.v1;"));
+            assert!(
+                file(&project, "api/my_shop/v1/greeter.proto").contains("package api.my_shop.v1;")
+            );
             for (path, text) in &project.files {
-                assert!(!text.contains("{{"), "{} keeps a placeholder", path.display());
+                assert!(
+                    !text.contains("{{"),
+                    "{} keeps a placeholder",
+                    path.display()
+                );
             }
         }
     }
@@ -272,9 +370,12 @@ mod tests {
 
         let etcd = project(Registry::Etcd, &version);
         assert!(
-            file(&etcd, "Cargo.toml").contains("kratos-rs = { version = \"0.1.0\", features = [\"etcd\"] }")
+            file(&etcd, "Cargo.toml")
+                .contains("kratos-rs = { version = \"0.1.0\", features = [\"etcd\"] }")
         );
-        assert!(file(&etcd, "configs/config.yaml").contains("${ETCD_ENDPOINT:http://127.0.0.1:2379}"));
+        assert!(
+            file(&etcd, "configs/config.yaml").contains("${ETCD_ENDPOINT:http://127.0.0.1:2379}")
+        );
         assert!(file(&etcd, "src/server/mod.rs").contains("EtcdRegistry::builder"));
         assert!(file(&etcd, "Dockerfile").contains("protobuf-compiler"));
 
@@ -288,14 +389,66 @@ mod tests {
     fn a_path_source_points_both_dependencies_at_the_checkout() {
         let project = project(Registry::Memory, &Source::Path("/src/kratos \"rs\"".into()));
         let manifest = file(&project, "Cargo.toml");
-        assert!(manifest.contains(r#"kratos-rs = { path = "/src/kratos \"rs\"" }"#), "{manifest}");
-        assert!(manifest.contains(r#"kratos-build = { path = "/src/kratos \"rs\"/kratos-build" }"#));
+        assert!(
+            manifest.contains(r#"kratos-rs = { path = "/src/kratos \"rs\"" }"#),
+            "{manifest}"
+        );
+        assert!(
+            manifest.contains(r#"kratos-build = { path = "/src/kratos \"rs\"/kratos-build" }"#)
+        );
+    }
+
+    #[test]
+    fn the_rust_files_are_formatted_as_rustfmt_wants() {
+        if Command::new("rustfmt").arg("--version").output().is_err() {
+            eprintln!("no rustfmt: skipped");
+            return;
+        }
+        for (name, registry) in [
+            ("demo", Registry::Memory),
+            ("a-rather-long-service-name", Registry::Etcd),
+            ("x", Registry::Consul),
+        ] {
+            let parent = tempfile::tempdir().unwrap();
+            let project = render_project(
+                name,
+                parent.path(),
+                registry,
+                &Source::Version("0.1.0".into()),
+            )
+            .unwrap();
+            write(&project).unwrap();
+            let out = Command::new("rustfmt")
+                .args([
+                    "--check",
+                    "--edition",
+                    "2024",
+                    "src/main.rs",
+                    "src/lib.rs",
+                    "build.rs",
+                    "tests/greeter.rs",
+                ])
+                .current_dir(&project.dir)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{name} ({registry:?}) is not rustfmt-clean:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 
     #[test]
     fn a_bad_name_is_refused_before_anything_is_rendered() {
-        let err = render_project("My App", Path::new("."), Registry::Memory, &Source::Version("0.1.0".into()))
-            .unwrap_err();
+        let err = render_project(
+            "My App",
+            Path::new("."),
+            Registry::Memory,
+            &Source::Version("0.1.0".into()),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("not a project name"), "{err}");
     }
 }

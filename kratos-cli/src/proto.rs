@@ -5,16 +5,23 @@ use std::fs;
 use std::path::{Component, Path};
 
 use prost_types::{FileDescriptorProto, MethodDescriptorProto, ServiceDescriptorProto};
-use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver};
+use protox::file::{
+    ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver,
+};
 
 use crate::cli::{ProtoAddArgs, ProtoServerArgs};
 use crate::error::Error;
 use crate::names;
 use crate::template::render;
 
-const ADD_TEMPLATE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/proto/add.proto.tmpl"));
-const SERVER_TEMPLATE: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/proto/server.rs.tmpl"));
+const ADD_TEMPLATE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/templates/proto/add.proto.tmpl"
+));
+const SERVER_TEMPLATE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/templates/proto/server.rs.tmpl"
+));
 
 /// The module file of the generated code in a `kratos new` project.
 const API_RS: &str = "src/api.rs";
@@ -41,9 +48,10 @@ pub(crate) fn parse_add_path(path: &Path) -> Result<NewProto, Error> {
     let mut parts = Vec::new();
     for component in path.components() {
         match component {
-            Component::Normal(part) => parts.push(part.to_str().ok_or_else(|| {
-                Error::new(format!("{shown}: the path is not UTF-8"))
-            })?),
+            Component::Normal(part) => parts.push(
+                part.to_str()
+                    .ok_or_else(|| Error::new(format!("{shown}: the path is not UTF-8")))?,
+            ),
             Component::CurDir => {}
             _ => {
                 return Err(Error::new(format!(
@@ -53,10 +61,14 @@ pub(crate) fn parse_add_path(path: &Path) -> Result<NewProto, Error> {
         }
     }
     let Some((file, dirs)) = parts.split_last() else {
-        return Err(Error::new("the proto path is empty: such as api/helloworld/v1/demo.proto"));
+        return Err(Error::new(
+            "the proto path is empty: such as api/helloworld/v1/demo.proto",
+        ));
     };
     let Some(stem) = file.strip_suffix(".proto") else {
-        return Err(Error::new(format!("{shown}: a proto file ends in .proto, such as api/helloworld/v1/demo.proto")));
+        return Err(Error::new(format!(
+            "{shown}: a proto file ends in .proto, such as api/helloworld/v1/demo.proto"
+        )));
     };
     if dirs.first() != Some(&"api") {
         return Err(Error::new(format!(
@@ -68,7 +80,9 @@ pub(crate) fn parse_add_path(path: &Path) -> Result<NewProto, Error> {
         names::check_package_part(part, &shown)?;
     }
     let stem_ok = stem.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !stem_ok {
         return Err(Error::new(format!(
             "{shown}: `{stem}` cannot name a service: letters, digits, `_` and `-`, starting with a letter"
@@ -100,7 +114,11 @@ pub(crate) fn add(args: &ProtoAddArgs) -> Result<(), Error> {
     }
     let text = render(
         ADD_TEMPLATE,
-        &[("package", &proto.package), ("service", &proto.service), ("route", &proto.route)],
+        &[
+            ("package", &proto.package),
+            ("service", &proto.service),
+            ("route", &proto.route),
+        ],
     );
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
@@ -136,7 +154,11 @@ fn package_block(package: &str) -> String {
     for (depth, module) in modules.iter().enumerate() {
         let _ = writeln!(out, "{}pub mod {module} {{", "    ".repeat(depth));
     }
-    let _ = writeln!(out, "{}kratos::include_proto!(\"{package}\");", "    ".repeat(modules.len()));
+    let _ = writeln!(
+        out,
+        "{}kratos::include_proto!(\"{package}\");",
+        "    ".repeat(modules.len())
+    );
     for depth in (0..modules.len()).rev() {
         let _ = writeln!(out, "{}}}", "    ".repeat(depth));
     }
@@ -155,12 +177,18 @@ fn wire_package(api_rs: &Path, package: &str) -> Result<(), Error> {
         return Ok(());
     };
     if text.contains(&format!("include_proto!(\"{package}\")")) {
-        println!("{} includes {package} already: nothing to wire", api_rs.display());
+        println!(
+            "{} includes {package} already: nothing to wire",
+            api_rs.display()
+        );
         return Ok(());
     }
     let modules = package_modules(package);
     let top = modules.first().copied().unwrap_or_default();
-    if top.is_empty() || text.contains(&format!("pub mod {top} ")) || text.contains(&format!("mod {top};")) {
+    if top.is_empty()
+        || text.contains(&format!("pub mod {top} "))
+        || text.contains(&format!("mod {top};"))
+    {
         println!(
             "{} has a module `{top}` already: add `{package}` inside it by hand:\n\n{}",
             api_rs.display(),
@@ -175,7 +203,11 @@ fn wire_package(api_rs: &Path, package: &str) -> Result<(), Error> {
     new.push('\n');
     new.push_str(&package_block(package));
     fs::write(api_rs, new).map_err(|e| Error::io("cannot write", api_rs, e))?;
-    println!("added module {} to {}", modules.join("::"), api_rs.display());
+    println!(
+        "added module {} to {}",
+        modules.join("::"),
+        api_rs.display()
+    );
     Ok(())
 }
 
@@ -186,7 +218,10 @@ fn resolver(root: &Path) -> ChainFileResolver {
     struct Shipped;
     impl FileResolver for Shipped {
         fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-            match kratos_build::SHIPPED_PROTOS.iter().find(|(path, _)| *path == name) {
+            match kratos_build::SHIPPED_PROTOS
+                .iter()
+                .find(|(path, _)| *path == name)
+            {
                 Some((path, text)) => File::from_source(path, text),
                 None => Err(protox::Error::file_not_found(name)),
             }
@@ -248,10 +283,17 @@ impl Names<'_> {
         let package = self
             .packages
             .iter()
-            .find(|p| full.strip_prefix(**p).is_some_and(|rest| rest.starts_with('.')))
+            .find(|p| {
+                full.strip_prefix(**p)
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
             .copied()
             .unwrap_or("");
-        let rest = if package.is_empty() { full } else { &full[package.len() + 1..] };
+        let rest = if package.is_empty() {
+            full
+        } else {
+            &full[package.len() + 1..]
+        };
         let mut parts: Vec<&str> = rest.split('.').collect();
         let message = names::type_ident(parts.pop().unwrap_or_default());
         let nested: Vec<String> = parts.iter().map(|p| names::snake_ident(p)).collect();
@@ -272,7 +314,12 @@ impl Names<'_> {
 }
 
 /// The stub of `service`.
-fn stub(proto: &Path, file: &FileDescriptorProto, service: &ServiceDescriptorProto, names: &Names<'_>) -> String {
+fn stub(
+    proto: &Path,
+    file: &FileDescriptorProto,
+    service: &ServiceDescriptorProto,
+    names: &Names<'_>,
+) -> String {
     let service_name = names::type_ident(service.name());
     let mut methods = Vec::new();
     for method in &service.method {
@@ -287,7 +334,10 @@ fn stub(proto: &Path, file: &FileDescriptorProto, service: &ServiceDescriptorPro
     render(
         SERVER_TEMPLATE,
         &[
-            ("full_service", &format!("{}.{}", file.package(), service.name())),
+            (
+                "full_service",
+                &format!("{}.{}", file.package(), service.name()),
+            ),
             ("proto", &proto.display().to_string()),
             ("api_path", &api_path),
             ("alias", &names.alias),
@@ -312,13 +362,17 @@ fn stub_method(method: &MethodDescriptorProto, names: &Names<'_>) -> String {
     let mut out = String::new();
     let reply = if method.server_streaming() {
         let stream = format!("{}Stream", method.name());
-        let _ = writeln!(out, "    type {stream} = kratos::tonic::codegen::BoxStream<{output}>;\n");
+        let _ = writeln!(
+            out,
+            "    type {stream} = kratos::tonic::codegen::BoxStream<{output}>;\n"
+        );
         format!("Self::{stream}")
     } else {
         output
     };
-    let one_line =
-        format!("    async fn {name}(&self, _request: Request<{input}>) -> Result<Response<{reply}>, Status> {{");
+    let one_line = format!(
+        "    async fn {name}(&self, _request: Request<{input}>) -> Result<Response<{reply}>, Status> {{"
+    );
     if one_line.len() <= 100 {
         out.push_str(&one_line);
         out.push('\n');
@@ -328,7 +382,11 @@ fn stub_method(method: &MethodDescriptorProto, names: &Names<'_>) -> String {
             "    async fn {name}(\n        &self,\n        _request: Request<{input}>,\n    ) -> Result<Response<{reply}>, Status> {{"
         );
     }
-    let _ = writeln!(out, "        Err(not_implemented(\"{}\"))\n    }}", method.name());
+    let _ = writeln!(
+        out,
+        "        Err(not_implemented(\"{}\"))\n    }}",
+        method.name()
+    );
     out
 }
 
@@ -341,7 +399,11 @@ pub(crate) fn server(args: &ProtoServerArgs) -> Result<(), Error> {
             args.path.display()
         )));
     }
-    let mut packages: Vec<&str> = all.iter().map(|f| f.package()).filter(|p| !p.is_empty()).collect();
+    let mut packages: Vec<&str> = all
+        .iter()
+        .map(|f| f.package())
+        .filter(|p| !p.is_empty())
+        .collect();
     packages.sort_by_key(|p| std::cmp::Reverse(p.len()));
     packages.dedup();
     let modules = package_modules(file.package());
@@ -361,14 +423,30 @@ pub(crate) fn server(args: &ProtoServerArgs) -> Result<(), Error> {
                 path.display()
             )));
         }
-        stubs.push((stem, path, service, stub(&args.path, &file, service, &names)));
+        stubs.push((
+            stem,
+            path,
+            service,
+            stub(&args.path, &file, service, &names),
+        ));
     }
-    fs::create_dir_all(&args.target_dir).map_err(|e| Error::io("cannot create", &args.target_dir, e))?;
+    fs::create_dir_all(&args.target_dir)
+        .map_err(|e| Error::io("cannot create", &args.target_dir, e))?;
     for (stem, path, service, text) in stubs {
         fs::write(&path, text).map_err(|e| Error::io("cannot write", &path, e))?;
         format_file(&path);
-        println!("created {} ({}.{}, {} methods)", path.display(), file.package(), service.name(), service.method.len());
-        wire_service(&args.target_dir, &stem, &format!("{}Service", names::type_ident(service.name())))?;
+        println!(
+            "created {} ({}.{}, {} methods)",
+            path.display(),
+            file.package(),
+            service.name(),
+            service.method.len()
+        );
+        wire_service(
+            &args.target_dir,
+            &stem,
+            &format!("{}Service", names::type_ident(service.name())),
+        )?;
     }
     Ok(())
 }
@@ -389,7 +467,9 @@ fn module_of(dir: &Path) -> Option<String> {
     let rest = dir.strip_prefix("src").ok()?;
     let mut path = vec!["crate".to_owned()];
     for component in rest.components() {
-        let Component::Normal(part) = component else { return None };
+        let Component::Normal(part) = component else {
+            return None;
+        };
         path.push(part.to_str()?.to_owned());
     }
     Some(path.join("::"))
@@ -404,7 +484,8 @@ fn wire_service(dir: &Path, stem: &str, service: &str) -> Result<(), Error> {
     match fs::read_to_string(&mod_rs) {
         Ok(text) if text.lines().any(|l| l.trim() == mod_line) => {}
         Ok(text) => {
-            fs::write(&mod_rs, insert_mod_line(&text, &mod_line)).map_err(|e| Error::io("cannot write", &mod_rs, e))?;
+            fs::write(&mod_rs, insert_mod_line(&text, &mod_line))
+                .map_err(|e| Error::io("cannot write", &mod_rs, e))?;
             println!("added `{mod_line}` to {}", mod_rs.display());
         }
         Err(_) => println!("add `{mod_line}` to the module of {}", dir.display()),
@@ -414,7 +495,11 @@ fn wire_service(dir: &Path, stem: &str, service: &str) -> Result<(), Error> {
     let var = stem.trim_start_matches("r#");
     let lib_rs = Path::new(LIB_RS);
     let text = fs::read_to_string(lib_rs).unwrap_or_default();
-    let arc = if text.contains("use std::sync::Arc;") { "Arc" } else { "std::sync::Arc" };
+    let arc = if text.contains("use std::sync::Arc;") {
+        "Arc"
+    } else {
+        "std::sync::Arc"
+    };
     let lines = format!(
         "    let {var} = {arc}::new({module}::{stem}::{service}::new());\n    let (http, grpc) = {var}.register(http, grpc);\n"
     );
@@ -427,7 +512,10 @@ fn wire_service(dir: &Path, stem: &str, service: &str) -> Result<(), Error> {
             let mut new = text.clone();
             new.insert_str(line_start, &lines);
             fs::write(lib_rs, new).map_err(|e| Error::io("cannot write", lib_rs, e))?;
-            println!("registered {service} on both servers in {} (wire_app)", lib_rs.display());
+            println!(
+                "registered {service} on both servers in {} (wire_app)",
+                lib_rs.display()
+            );
         }
         _ => println!(
             "register it where the servers are built (wire_app in src/lib.rs of a kratos new project):\n\n{lines}"
@@ -440,12 +528,22 @@ fn wire_service(dir: &Path, stem: &str, service: &str) -> Result<(), Error> {
 /// order rustfmt keeps them (by name), or at its end.
 fn insert_mod_line(text: &str, line: &str) -> String {
     let is_mod = |l: &str| l.starts_with("pub mod ") || l.starts_with("mod ");
-    let name = |l: &str| l.trim_start_matches("pub ").trim_start_matches("mod ").trim_end_matches(';').to_owned();
+    let name = |l: &str| {
+        l.trim_start_matches("pub ")
+            .trim_start_matches("mod ")
+            .trim_end_matches(';')
+            .to_owned()
+    };
     let mut lines: Vec<&str> = text.lines().collect();
     match lines.iter().rposition(|l| is_mod(l)) {
         Some(last) => {
-            let first = lines[..last].iter().rposition(|l| !is_mod(l)).map_or(0, |i| i + 1);
-            let at = (first..=last).find(|&i| name(lines[i]) > name(line)).unwrap_or(last + 1);
+            let first = lines[..last]
+                .iter()
+                .rposition(|l| !is_mod(l))
+                .map_or(0, |i| i + 1);
+            let at = (first..=last)
+                .find(|&i| name(lines[i]) > name(line))
+                .unwrap_or(last + 1);
             lines.insert(at, line);
         }
         None => {
@@ -481,7 +579,15 @@ mod tests {
 
     #[test]
     fn bad_paths_say_what_a_good_one_is() {
-        for bad in ["demo.proto", "proto/x/v1/demo.proto", "api/x/v1/demo.txt", "/api/x/demo.proto", "api/a-b/demo.proto", "api/type/demo.proto", "api/x/1demo.proto"] {
+        for bad in [
+            "demo.proto",
+            "proto/x/v1/demo.proto",
+            "api/x/v1/demo.txt",
+            "/api/x/demo.proto",
+            "api/a-b/demo.proto",
+            "api/type/demo.proto",
+            "api/x/1demo.proto",
+        ] {
             let err = parse_add_path(Path::new(bad)).expect_err(bad);
             assert!(!err.to_string().is_empty());
         }
@@ -495,7 +601,11 @@ mod tests {
         let proto = parse_add_path(Path::new("api/helloworld/v1/demo.proto")).unwrap();
         let text = render(
             ADD_TEMPLATE,
-            &[("package", &proto.package), ("service", &proto.service), ("route", &proto.route)],
+            &[
+                ("package", &proto.package),
+                ("service", &proto.service),
+                ("route", &proto.route),
+            ],
         );
         let path = dir.path().join("api/helloworld/v1/demo.proto");
         fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -504,11 +614,27 @@ mod tests {
         let mut compiler = protox::Compiler::with_file_resolver(resolver(dir.path()));
         compiler.open_file("api/helloworld/v1/demo.proto").unwrap();
         let fds = compiler.file_descriptor_set();
-        let file = fds.file.iter().find(|f| f.name() == "api/helloworld/v1/demo.proto").unwrap();
+        let file = fds
+            .file
+            .iter()
+            .find(|f| f.name() == "api/helloworld/v1/demo.proto")
+            .unwrap();
         assert_eq!(file.package(), "api.helloworld.v1");
         let methods: Vec<&str> = file.service[0].method.iter().map(|m| m.name()).collect();
-        assert_eq!(methods, ["CreateDemo", "UpdateDemo", "DeleteDemo", "GetDemo", "ListDemo"]);
-        assert!(file.service[0].method.iter().all(|m| m.options.is_some()), "every method has an HTTP rule");
+        assert_eq!(
+            methods,
+            [
+                "CreateDemo",
+                "UpdateDemo",
+                "DeleteDemo",
+                "GetDemo",
+                "ListDemo"
+            ]
+        );
+        assert!(
+            file.service[0].method.iter().all(|m| m.options.is_some()),
+            "every method has an HTTP rule"
+        );
         assert!(text.contains("get: \"/helloworld/v1/demo/{id}\""), "{text}");
     }
 
@@ -528,12 +654,23 @@ mod tests {
         let original = "//! The API.\n\npub mod demo {\n    pub mod v1 {\n        kratos::include_proto!(\"api.demo.v1\");\n    }\n}\n";
         fs::write(&api_rs, original).unwrap();
         wire_package(&api_rs, "api.demo.v1").unwrap();
-        assert_eq!(fs::read_to_string(&api_rs).unwrap(), original, "present already");
+        assert_eq!(
+            fs::read_to_string(&api_rs).unwrap(),
+            original,
+            "present already"
+        );
         wire_package(&api_rs, "api.demo.v2").unwrap();
-        assert_eq!(fs::read_to_string(&api_rs).unwrap(), original, "`demo` exists: by hand");
+        assert_eq!(
+            fs::read_to_string(&api_rs).unwrap(),
+            original,
+            "`demo` exists: by hand"
+        );
         wire_package(&api_rs, "api.shop.v1").unwrap();
         let text = fs::read_to_string(&api_rs).unwrap();
-        assert_eq!(text, format!("{original}\n{}", package_block("api.shop.v1")));
+        assert_eq!(
+            text,
+            format!("{original}\n{}", package_block("api.shop.v1"))
+        );
     }
 
     #[test]
@@ -543,15 +680,25 @@ mod tests {
             alias: "v1".into(),
             packages: vec!["google.protobuf", "api.shop.v1", "api.user"],
         };
-        assert_eq!(names.rust_type(".api.shop.v1.GetCartRequest"), "v1::GetCartRequest");
+        assert_eq!(
+            names.rust_type(".api.shop.v1.GetCartRequest"),
+            "v1::GetCartRequest"
+        );
         assert_eq!(names.rust_type(".api.shop.v1.Cart.Item"), "v1::cart::Item");
         assert_eq!(names.rust_type(".api.user.User"), "crate::api::user::User");
-        assert_eq!(names.rust_type(".google.protobuf.Empty"), "kratos::__codegen::pbjson_types::Empty");
+        assert_eq!(
+            names.rust_type(".google.protobuf.Empty"),
+            "kratos::__codegen::pbjson_types::Empty"
+        );
     }
 
     #[test]
     fn stub_methods_are_formatted_as_rustfmt_does() {
-        let names = Names { package: "p", alias: "v1".into(), packages: vec!["p"] };
+        let names = Names {
+            package: "p",
+            alias: "v1".into(),
+            packages: vec!["p"],
+        };
         let short = MethodDescriptorProto {
             name: Some("Get".into()),
             input_type: Some(".p.A".into()),
@@ -570,7 +717,12 @@ mod tests {
             ..Default::default()
         };
         let text = stub_method(&streaming, &names);
-        assert!(text.starts_with("    type WatchStream = kratos::tonic::codegen::BoxStream<v1::WatchCartReply>;\n\n"), "{text}");
+        assert!(
+            text.starts_with(
+                "    type WatchStream = kratos::tonic::codegen::BoxStream<v1::WatchCartReply>;\n\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("    async fn watch(\n        &self,\n        _request: Request<v1::WatchCartRequest>,\n    ) -> Result<Response<Self::WatchStream>, Status> {\n"), "{text}");
     }
 
@@ -585,7 +737,10 @@ mod tests {
             insert_mod_line("pub mod a;\npub mod c;\n", "pub mod d;"),
             "pub mod a;\npub mod c;\npub mod d;\n"
         );
-        assert_eq!(module_of(Path::new("src/service")).as_deref(), Some("crate::service"));
+        assert_eq!(
+            module_of(Path::new("src/service")).as_deref(),
+            Some("crate::service")
+        );
         assert_eq!(module_of(Path::new("lib/x")), None);
     }
 }

@@ -43,13 +43,17 @@ pub(crate) fn run(args: &RunArgs) -> Result<ExitCode, Error> {
     {
         use std::os::unix::process::CommandExt as _;
         let err = cargo.exec();
-        Err(Error::new(format!("cannot run cargo: {err}; is it on PATH?")))
+        Err(Error::new(format!(
+            "cannot run cargo: {err}; is it on PATH?"
+        )))
     }
     #[cfg(not(unix))]
     {
         let status = cargo
             .status()
             .map_err(|err| Error::new(format!("cannot run cargo: {err}; is it on PATH?")))?;
-        Ok(status.code().map_or(ExitCode::FAILURE, |c| ExitCode::from(c as u8)))
+        Ok(status
+            .code()
+            .map_or(ExitCode::FAILURE, |c| ExitCode::from(c as u8)))
     }
 }

@@ -45,12 +45,18 @@ mod tests {
 
     #[test]
     fn replaces_every_occurrence() {
-        assert_eq!(render("{{a}}-{{b}}-{{a}}", &[("a", "x"), ("b", "y")]), "x-y-x");
+        assert_eq!(
+            render("{{a}}-{{b}}-{{a}}", &[("a", "x"), ("b", "y")]),
+            "x-y-x"
+        );
     }
 
     #[test]
     fn leaves_other_braces_alone() {
-        assert_eq!(render("format!(\"{x}\") {{a}}", &[("a", "1")]), "format!(\"{x}\") 1");
+        assert_eq!(
+            render("format!(\"{x}\") {{a}}", &[("a", "1")]),
+            "format!(\"{x}\") 1"
+        );
     }
 
     #[test]
