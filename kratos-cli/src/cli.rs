@@ -83,7 +83,7 @@ enum ProtoCommand {
 /// `kratos proto add`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ProtoAddArgs {
-    /// The new file, under api/: api/<dirs…>/<name>.proto.
+    /// The new file, under api/, such as api/helloworld/v1/demo.proto.
     pub(crate) path: PathBuf,
 }
 
