@@ -161,6 +161,9 @@ fn start(dir: &Path) -> Service {
         .env("BIND_HOST", "127.0.0.1")
         .env("HTTP_PORT", "0")
         .env("GRPC_PORT", "0")
+        // The lifecycle's warnings only, not a line per call (the 501s are
+        // logged as errors).
+        .env("RUST_LOG", "kratos_core=warn,kratos_transport=warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
