@@ -1,6 +1,6 @@
 //! Metrics: a request counter and a latency histogram per call, under Go
 //! Kratos's metric names and labels, recorded through the [`metrics`] facade
-//! so any recorder can collect them ([`prometheus`] is one, behind the
+//! so any recorder can collect them (`prometheus` is one, behind the
 //! `prometheus` feature).
 //!
 //! | metric | type | labels |
