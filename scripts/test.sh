@@ -4,6 +4,7 @@
 # (unit, integration against a real etcd, doc tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/build-env.sh
 
 bash scripts/deps.sh
 bash scripts/check-deploy.sh
