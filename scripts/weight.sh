@@ -63,6 +63,8 @@ if [ "${KRATOS_FEATURES:-default}" = none ]; then
 fi
 cp -r "$repo/benches/weight/baseline" "$work/baseline"
 mv "$work/baseline/Cargo.toml.in" "$work/baseline/Cargo.toml"
+# The same greeter.proto on both sides.
+cp -r "$repo/scripts/scratch/proto" "$work/baseline/proto"
 for dir in kratos baseline; do
     cp "$repo/Cargo.lock" "$work/$dir/Cargo.lock"
     # Trim the copied lock to what this crate needs (no new versions).

@@ -145,6 +145,7 @@ async fn run(options: Options) {
     for &concurrency in &options.concurrency {
         for round in 1..=options.rounds {
             for &(raw, kratos) in &pairs {
+                let mut round_pair = Vec::with_capacity(2);
                 for target in [raw, kratos] {
                     let m = measure(target, concurrency, &options).await;
                     eprintln!(
@@ -156,8 +157,10 @@ async fn run(options: Options) {
                         m.server_cpu_us_per_req(),
                         m.client_cpu_percent
                     );
+                    round_pair.push(m.clone());
                     report.add(target, concurrency, m);
                 }
+                report.add_round(concurrency, (raw, kratos), &round_pair[0], &round_pair[1]);
             }
         }
     }

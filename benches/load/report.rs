@@ -1,4 +1,7 @@
-//! Per-run measurements, their median over rounds, and the printed table.
+//! Per-run measurements, their median over rounds, and the printed tables:
+//! each target's medians, then each pair's kratos/raw ratios as the median
+//! and min–max of the per-round ratios (round i of kratos against round i of
+//! its raw peer, measured back to back), with the number of rounds.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -58,20 +61,42 @@ impl Measurement {
     }
 }
 
-/// Every measurement, by target and concurrency.
+/// Every measurement, by target and concurrency, and the per-round ratios of
+/// each pair.
 #[derive(Debug, Default)]
 pub struct Report {
     runs: BTreeMap<(usize, Target), Vec<Measurement>>,
+    ratios: BTreeMap<(usize, Target, Target), Vec<Ratios>>,
+}
+
+/// kratos / raw in one round.
+#[derive(Debug, Clone, Copy)]
+struct Ratios {
+    rps: f64,
+    cpu: f64,
+    p99: f64,
+}
+
+/// `median [min–max]` of per-round ratios.
+fn spread(values: impl Iterator<Item = f64>) -> String {
+    let v = sorted(values);
+    if v.is_empty() {
+        return "–".into();
+    }
+    format!("{:.3} [{:.3}–{:.3}]", v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+/// The finite values, sorted.
+fn sorted(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v
 }
 
 /// The median of a column over rounds.
 fn median(values: impl Iterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+    let v = sorted(values);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 struct Row {
@@ -87,6 +112,24 @@ struct Row {
 impl Report {
     pub fn add(&mut self, target: Target, concurrency: usize, m: Measurement) {
         self.runs.entry((concurrency, target)).or_default().push(m);
+    }
+
+    /// One round of a pair: `kratos` measured right after `raw`.
+    pub fn add_round(
+        &mut self,
+        concurrency: usize,
+        (raw_target, kratos_target): (Target, Target),
+        raw: &Measurement,
+        kratos: &Measurement,
+    ) {
+        self.ratios
+            .entry((concurrency, raw_target, kratos_target))
+            .or_default()
+            .push(Ratios {
+                rps: kratos.rps() / raw.rps(),
+                cpu: kratos.server_cpu_us_per_req() / raw.server_cpu_us_per_req(),
+                p99: kratos.p99_us / raw.p99_us,
+            });
     }
 
     fn row(&self, concurrency: usize, target: Target) -> Option<Row> {
@@ -110,7 +153,7 @@ impl Report {
         let concurrencies: std::collections::BTreeSet<usize> =
             self.runs.keys().map(|(c, _)| *c).collect();
         let mut ratios = String::from(
-            "\n| conc | kratos vs | RPS ratio | CPU/req ratio | p99 ratio |\n|---:|---|---:|---:|---:|\n",
+            "\nkratos / raw, per round: median [min–max]\n\n| conc | kratos vs | rounds | RPS ratio | CPU/req ratio | p99 ratio |\n|---:|---|---:|---:|---:|---:|\n",
         );
         let mut saturated = false;
         for &c in &concurrencies {
@@ -136,13 +179,14 @@ impl Report {
                         ));
                     }
                 }
-                if let (Some(r), Some(k)) = (self.row(c, raw), self.row(c, kratos)) {
+                if let Some(rounds) = self.ratios.get(&(c, raw, kratos)) {
                     ratios.push_str(&format!(
-                        "| {c} | {} | {:.3} | {:.3} | {:.3} |\n",
+                        "| {c} | {} | {} | {} | {} | {} |\n",
                         raw.name(),
-                        k.rps / r.rps,
-                        k.cpu / r.cpu,
-                        k.p99 / r.p99
+                        rounds.len(),
+                        spread(rounds.iter().map(|r| r.rps)),
+                        spread(rounds.iter().map(|r| r.cpu)),
+                        spread(rounds.iter().map(|r| r.p99)),
                     ));
                 }
             }

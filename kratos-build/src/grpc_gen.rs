@@ -9,7 +9,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::config::Builder;
-use crate::model::{Package, Service, snake_ident, tonic_snake, type_ident};
+use crate::model::{Package, Service};
+use crate::names::{snake_ident, tonic_snake, type_ident};
 use crate::tokens::{doc, ident, module_prelude, render, ty};
 
 /// Rust source for every service of `package`; `descriptors` is the file

@@ -249,6 +249,7 @@ mod errors_gen;
 mod grpc_gen;
 mod http_rule;
 mod model;
+pub mod names;
 mod openapi;
 mod rehome;
 mod router_gen;

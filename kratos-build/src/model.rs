@@ -3,11 +3,11 @@
 
 use std::io;
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
 use prost_reflect::{DescriptorPool, EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor};
 
 use crate::config::Builder;
 use crate::http_rule::{self, Binding, BodyModel};
+use crate::names::{snake_ident, type_ident};
 
 /// One proto package of the requested files.
 #[derive(Debug)]
@@ -339,48 +339,6 @@ fn code_from(value: Option<i32>, enumeration: &EnumDescriptor, what: &str) -> io
                 enumeration.full_name()
             ))
         })
-}
-
-/// Rust keywords that prost escapes as raw identifiers.
-const KEYWORDS: &[&str] = &[
-    "as", "break", "const", "continue", "else", "enum", "false", "fn", "for", "if", "impl", "in",
-    "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "static", "struct",
-    "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do",
-    "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "async",
-    "await", "dyn", "try", "gen",
-];
-
-/// A snake_case identifier as prost writes it (`r#type` for keywords).
-pub(crate) fn snake_ident(name: &str) -> String {
-    let snake = name.to_snake_case();
-    match snake.as_str() {
-        "self" | "super" | "crate" => format!("{snake}_"),
-        s if KEYWORDS.contains(&s) => format!("r#{snake}"),
-        _ => snake,
-    }
-}
-
-/// A type name as prost writes it.
-pub(crate) fn type_ident(name: &str) -> String {
-    let camel = name.to_upper_camel_case();
-    if camel == "Self" {
-        "Self_".to_owned()
-    } else {
-        camel
-    }
-}
-
-/// The module name tonic gives a service (`order_service`), without suffix.
-pub(crate) fn tonic_snake(name: &str) -> String {
-    let mut out = String::new();
-    let mut chars = name.chars().peekable();
-    while let Some(c) = chars.next() {
-        out.push(c.to_ascii_lowercase());
-        if chars.peek().is_some_and(|n| n.is_uppercase()) {
-            out.push('_');
-        }
-    }
-    out
 }
 
 /// The Rust path of `message`, seen from a module directly inside the module

@@ -7,7 +7,8 @@ use quote::{format_ident, quote};
 
 use crate::config::Builder;
 use crate::http_rule::{Binding, BodyModel, PartModel};
-use crate::model::{FieldModel, Package, Service, snake_ident, tonic_snake, type_ident};
+use crate::model::{FieldModel, Package, Service};
+use crate::names::{snake_ident, tonic_snake, type_ident};
 use crate::tokens::{doc, ident, module_prelude, render, ty};
 
 /// Rust source for every service of `package`.

@@ -3,17 +3,9 @@
 //! names, so the stubs name exactly what the build generates.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
+use kratos_build::names::KEYWORDS;
 
 use crate::error::Error;
-
-/// Rust's keywords, which cannot be module names.
-const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
-    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
-    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
-];
 
 /// A project name: a cargo package and binary name that is also a usable
 /// proto package part once `-` becomes `_`.
@@ -58,40 +50,7 @@ pub(crate) fn check_package_part(part: &str, path: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// A snake_case name as prost and tonic write a method or module
-/// (`r#type` for a keyword).
-pub(crate) fn snake_ident(name: &str) -> String {
-    let snake = name.to_snake_case();
-    match snake.as_str() {
-        "self" | "super" | "crate" => format!("{snake}_"),
-        s if KEYWORDS.contains(&s) => format!("r#{snake}"),
-        _ => snake,
-    }
-}
-
-/// A type name as prost writes it.
-pub(crate) fn type_ident(name: &str) -> String {
-    let camel = name.to_upper_camel_case();
-    if camel == "Self" {
-        "Self_".to_owned()
-    } else {
-        camel
-    }
-}
-
-/// The module tonic gives a service (`order_service` for `OrderService`),
-/// without its `_server`, `_http` or `_grpc` suffix.
-pub(crate) fn tonic_snake(name: &str) -> String {
-    let mut out = String::new();
-    let mut chars = name.chars().peekable();
-    while let Some(c) = chars.next() {
-        out.push(c.to_ascii_lowercase());
-        if chars.peek().is_some_and(|n| n.is_uppercase()) {
-            out.push('_');
-        }
-    }
-    out
-}
+pub(crate) use kratos_build::names::{snake_ident, tonic_snake, type_ident};
 
 /// The service name `kratos proto add` gives a file stem, as Go Kratos
 /// does: `demo` is `Demo`, `user_profile` is `UserProfile`.
@@ -131,11 +90,7 @@ mod tests {
     }
 
     #[test]
-    fn rust_names_follow_prost_and_tonic() {
-        assert_eq!(snake_ident("CreateDemo"), "create_demo");
-        assert_eq!(snake_ident("Type"), "r#type");
-        assert_eq!(type_ident("createDemoRequest"), "CreateDemoRequest");
-        assert_eq!(tonic_snake("OrderService"), "order_service");
+    fn service_and_file_names() {
         assert_eq!(service_name("user_profile"), "UserProfile");
         assert_eq!(service_name("demo"), "Demo");
         assert_eq!(file_stem("OrderService"), "order_service");

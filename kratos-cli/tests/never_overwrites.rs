@@ -109,29 +109,27 @@ fn proto_add_and_server_refuse_existing_files() {
     let out = kratos(dir.path(), &["proto", "add", "api/shop/v1/cart.proto"]);
     assert!(out.status.success(), "{}", stderr(&out));
     fs::write(dir.path().join("api/shop/v1/cart.proto"), "// mine\n").unwrap();
-    let before = snapshot(dir.path());
-    let out = kratos(dir.path(), &["proto", "add", "api/shop/v1/cart.proto"]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("never overwrites"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(snapshot(dir.path()), before);
+    refuses_and_changes_nothing(dir.path(), &["proto", "add", "api/shop/v1/cart.proto"]);
 
     let out = kratos(dir.path(), &["proto", "add", "api/shop/v1/order.proto"]);
     assert!(out.status.success(), "{}", stderr(&out));
     fs::create_dir_all(dir.path().join("src/service")).unwrap();
     fs::write(dir.path().join("src/service/order.rs"), "// mine\n").unwrap();
-    let before = snapshot(dir.path());
-    let out = kratos(dir.path(), &["proto", "server", "api/shop/v1/order.proto"]);
-    assert!(!out.status.success());
+    refuses_and_changes_nothing(dir.path(), &["proto", "server", "api/shop/v1/order.proto"]);
+}
+
+/// Runs `kratos ARGS` in `dir`: it fails saying it never overwrites, and
+/// every file of `dir` is as it was.
+fn refuses_and_changes_nothing(dir: &Path, args: &[&str]) {
+    let before = snapshot(dir);
+    let out = kratos(dir, args);
+    assert!(!out.status.success(), "{args:?} succeeded");
     assert!(
         stderr(&out).contains("never overwrites"),
         "{}",
         stderr(&out)
     );
-    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(snapshot(dir), before, "{args:?} changed files");
 }
 
 #[test]

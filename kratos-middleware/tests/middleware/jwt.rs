@@ -49,6 +49,13 @@ fn hs(sub: &str, exp: u64) -> String {
     token(&hs256(SECRET), sub, exp)
 }
 
+/// GET `url` with `token` as its bearer credential: the status and body.
+async fn get_bearer(url: &str, token: &str) -> (u16, String) {
+    let auth = format!("Bearer {token}");
+    let (status, _, body) = get_with(url, &[("authorization", &auth)]).await;
+    (status, body)
+}
+
 #[tokio::test]
 async fn every_failure_is_401_unauthorized_on_both_transports() {
     let s = serve(JwtLayer::<Claims>::hs256(SECRET)).await;
@@ -112,15 +119,12 @@ async fn every_failure_is_401_unauthorized_on_both_transports() {
     }
 
     // A valid token: the handler sees the claims.
-    let good = format!("Bearer {}", hs("alice", now() + 60));
-    let (status, _, body) = get_with(&url, &[("authorization", &good)]).await;
+    let (status, body) = get_bearer(&url, &hs("alice", now() + 60)).await;
     assert_eq!((status, body.as_str()), (200, r#"{"message":"alice"}"#));
     // An `aud` claim is accepted when no audience is configured.
-    let with_aud = format!(
-        "Bearer {}",
-        signed(&serde_json::json!({"sub": "bob", "exp": now() + 60, "aud": "api://orders"}))
-    );
-    let (status, _, body) = get_with(&url, &[("authorization", &with_aud)]).await;
+    let with_aud =
+        signed(&serde_json::json!({"sub": "bob", "exp": now() + 60, "aud": "api://orders"}));
+    let (status, body) = get_bearer(&url, &with_aud).await;
     assert_eq!((status, body.as_str()), (200, r#"{"message":"bob"}"#));
     s.stop().await;
 }
@@ -200,24 +204,15 @@ async fn rs256_and_es256_tokens_are_validated() {
     ];
     for (layer, key) in cases {
         let s = serve(layer).await;
-        let good = format!("Bearer {}", token(&key, "carol", now() + 60));
-        let (status, _, body) = get_with(
-            &format!("{}/hello/claims", s.http),
-            &[("authorization", &good)],
-        )
-        .await;
+        let url = format!("{}/hello/claims", s.http);
+        let (status, body) = get_bearer(&url, &token(&key, "carol", now() + 60)).await;
         assert_eq!(
             (status, body.as_str()),
             (200, r#"{"message":"carol"}"#),
             "{key:?}"
         );
         // An HS256 token is refused by an asymmetric-key server.
-        let wrong = format!("Bearer {}", hs("mallory", now() + 60));
-        let (status, _, body) = get_with(
-            &format!("{}/hello/claims", s.http),
-            &[("authorization", &wrong)],
-        )
-        .await;
+        let (status, body) = get_bearer(&url, &hs("mallory", now() + 60)).await;
         assert_eq!(
             (status, json_error(status, &body).reason().to_owned()),
             (401, "UNAUTHORIZED".into())
@@ -262,8 +257,7 @@ async fn a_configured_audience_and_issuer_are_required() {
         ),
     ];
     for (claims, want, message) in cases {
-        let auth = format!("Bearer {}", signed(&claims));
-        let (status, _, body) = get_with(&url, &[("authorization", &auth)]).await;
+        let (status, body) = get_bearer(&url, &signed(&claims)).await;
         assert_eq!(status, want, "{claims} → {body}");
         if want == 401 {
             assert_eq!(json_error(status, &body).message(), message, "{claims}");
