@@ -95,6 +95,10 @@ constructors! {
     client_closed, is_client_closed, is_client_closed_error => 499;
     /// 500 Internal Server Error.
     internal_server, is_internal_server, is_internal_server_error => 500;
+    /// 501 Not Implemented: gRPC's `UNIMPLEMENTED` in Go Kratos's code table
+    /// (Go Kratos has no constructor for it; `kratos proto server` stubs
+    /// answer it).
+    not_implemented, is_not_implemented, is_not_implemented_error => 501;
     /// 503 Service Unavailable.
     service_unavailable, is_service_unavailable, is_service_unavailable_error => 503;
     /// 504 Gateway Timeout: a deadline passed.
