@@ -128,6 +128,7 @@ mod layer;
 #[cfg(feature = "otlp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub mod otlp;
+pub mod propagation;
 mod span;
 
 use std::task::{Context, Poll};
