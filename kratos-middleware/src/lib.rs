@@ -73,7 +73,7 @@
 //! | `jwt` | yes | `auth::jwt`, with `jsonwebtoken` and its pure-Rust crypto |
 //! | `metrics` | yes | `metrics`, recording through the `metrics` facade |
 //! | `prometheus` | no | `metrics::prometheus`, a Prometheus recorder for a `/metrics` route |
-//! | `otel` | yes | `tracing`, spans through `opentelemetry`'s global tracer provider |
+//! | `otel` | yes | `tracing`, spans through `opentelemetry`'s global tracer provider, W3C propagators of our own (the API crate only, no SDK) |
 //! | `otlp` | no | `tracing::otlp`: the OpenTelemetry SDK exporting over OTLP/gRPC (`opentelemetry-otlp`, tonic) |
 //!
 //! # Structure

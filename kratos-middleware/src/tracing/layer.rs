@@ -1,23 +1,24 @@
 use std::sync::{Arc, OnceLock};
 
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use tower_layer::Layer;
 
+use super::propagation::{Baggage, TraceContext};
 use super::{Side, Tracing};
 
 /// A propagator the layer extracts and injects with.
 pub(super) type Propagator = Arc<dyn TextMapPropagator + Send + Sync>;
 
-/// W3C Trace Context and W3C Baggage: the layers' default propagator, as Go
-/// Kratos's tracing middleware defaults to its own (not the global one).
+/// W3C Trace Context and W3C Baggage (our own, see
+/// [`propagation`](super::propagation)): the layers' default propagator, as
+/// Go Kratos's tracing middleware defaults to its own (not the global one).
 fn default_propagator() -> Propagator {
     static DEFAULT: OnceLock<Propagator> = OnceLock::new();
     DEFAULT
         .get_or_init(|| {
             Arc::new(TextMapCompositePropagator::new(vec![
-                Box::new(TraceContextPropagator::new()),
-                Box::new(BaggagePropagator::new()),
+                Box::new(TraceContext),
+                Box::new(Baggage),
             ]))
         })
         .clone()

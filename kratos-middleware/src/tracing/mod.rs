@@ -3,7 +3,9 @@
 //!
 //! [`TracingLayer::server()`] extracts the caller's span context and baggage
 //! from the request headers (W3C Trace Context and Baggage by default, like
-//! Go Kratos's own default propagator; another with
+//! Go Kratos's own default propagator, with our own
+//! [`propagation::TraceContext`] and [`propagation::Baggage`], so the
+//! OpenTelemetry SDK is not needed; another with
 //! [`with_propagator`](TracingLayer::with_propagator)) and starts a
 //! [`SpanKind::Server`](opentelemetry::trace::SpanKind::Server) span under
 //! it. [`TracingLayer::client()`] starts a
@@ -128,6 +130,7 @@ mod layer;
 #[cfg(feature = "otlp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
 pub mod otlp;
+pub mod propagation;
 mod span;
 
 use std::task::{Context, Poll};

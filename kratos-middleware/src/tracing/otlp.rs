@@ -1,9 +1,9 @@
 //! OTLP/gRPC export: installs an OpenTelemetry SDK tracer provider that
 //! batches spans to a collector (Jaeger, Tempo, the OpenTelemetry
 //! Collector...) over tonic, as the global provider
-//! [`TracingLayer`](super::TracingLayer) uses, and the W3C TraceContext
-//! propagator as the global one (for your own code: the layers propagate
-//! with their own).
+//! [`TracingLayer`](super::TracingLayer) uses, and the W3C Trace Context
+//! propagator ([`TraceContext`]) as the
+//! global one (for your own code: the layers propagate with their own).
 //!
 //! Install it from inside a multi-threaded Tokio runtime (the exporter's
 //! tonic channel runs on it; the batch processor exports from a thread of
@@ -34,8 +34,9 @@ use std::fmt;
 
 use opentelemetry_otlp::{SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+
+use super::propagation::TraceContext;
 
 /// Installs the OTLP pipeline with the default sampler (parent-based,
 /// sampling every new trace); see [`Otlp`] to choose another.
@@ -116,7 +117,7 @@ impl Otlp {
     }
 
     /// Builds the exporter and the provider, and installs the provider and
-    /// the W3C TraceContext propagator as the globals. Call it inside a
+    /// the W3C Trace Context propagator as the globals. Call it inside a
     /// Tokio runtime. The exporter connects lazily: an unreachable collector
     /// shows in the SDK's internal logs, not here.
     pub fn install(self) -> Result<OtlpProvider, OtlpError> {
@@ -140,7 +141,7 @@ impl Otlp {
             .with_sampler(sampler)
             .with_resource(resource)
             .build();
-        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+        opentelemetry::global::set_text_map_propagator(TraceContext);
         opentelemetry::global::set_tracer_provider(provider.clone());
         Ok(OtlpProvider(provider))
     }
