@@ -16,7 +16,8 @@
 //! kratos... so machine drift hits both. Every reply's status is checked.
 //! The kratos servers run the default chain with a Prometheus recorder and a
 //! tracer provider sampling nothing installed; `LOAD_OBSERVE=off` installs
-//! neither (metrics and tracing layers idle), `LOAD_CHAIN=none` runs the
+//! neither (metrics and tracing layers idle), `LOAD_OBSERVE=metrics` or
+//! `=traces` only the one named, `LOAD_CHAIN=none` runs the
 //! kratos servers without their middleware chain;
 //! `LOAD_WRAP="valgrind --tool=callgrind"` runs each server under a profiler.
 //! `--only tls` (with `--features tls`) compares raw tonic over TLS with the

@@ -216,16 +216,18 @@ pub fn serve(target: Target) {
             | Target::KratosGrpc3
             | Target::KratosGrpcTls => {
                 // The chain's metrics are recorded for real, as in production,
-                // and its spans go to an SDK tracer provider sampling nothing.
-                let _observability = (chain_enabled()
-                    && std::env::var("LOAD_OBSERVE").as_deref() != Ok("off"))
-                .then(|| {
+                // and its spans go to an SDK tracer provider sampling nothing;
+                // LOAD_OBSERVE=metrics or =traces installs only one of the two.
+                let observe = std::env::var("LOAD_OBSERVE").unwrap_or_default();
+                let observed = |what: &str| chain_enabled() && observe != "off" && observe != what;
+                let _prometheus = observed("traces").then(|| Prometheus::install().unwrap());
+                let _provider = observed("metrics").then(|| {
                     let provider = SdkTracerProvider::builder()
                         .with_sampler(Sampler::AlwaysOff)
                         .build();
                     opentelemetry::global::set_tracer_provider(provider.clone());
                     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-                    (Prometheus::install().unwrap(), provider)
+                    provider
                 });
                 let servers: Vec<Box<dyn Server>> = match target {
                     Target::KratosHttp => vec![Box::new(
