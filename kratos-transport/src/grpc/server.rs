@@ -215,7 +215,7 @@ impl Server for GrpcServer {
         let reflection = if self.reflection {
             let mut listed = self.services.clone();
             listed.push(<tonic_health::pb::health_server::HealthServer<HealthService> as NamedService>::NAME);
-            Some(super::reflection::services(&listed)?)
+            Some(super::reflection::services(listed))
         } else {
             None
         };
