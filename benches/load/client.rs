@@ -2,8 +2,8 @@
 //! request as soon as the previous reply arrived, checking every reply.
 //! gRPC and HTTP targets are driven by the light h2 client by default
 //! (`--client stack` uses the tonic/hyper client instead, as a cross-check);
-//! discovery and TLS targets always use the kratos/tonic clients, whose cost
-//! is what they measure.
+//! the discovery and TLS pairs always use the kratos/tonic clients
+//! ([`Target::needs_stack_client`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,45 +48,47 @@ pub struct Load {
 impl Load {
     pub async fn connect(target: Target, ports: &[u16], concurrency: usize, light: bool) -> Self {
         let port = ports[0];
-        let connection =
-            if light && target.is_grpc() && !target.is_tls() && target != Target::DiscoveryWrr {
-                Connection::H2(H2::connect(port, Call::grpc(port)).await)
-            } else if light && !target.is_grpc() {
-                Connection::H2(H2::connect(port, Call::http(port)).await)
-            } else if target == Target::DiscoveryWrr {
-                let registry = MemoryRegistry::new();
-                for (i, port) in ports.iter().enumerate() {
-                    let instance = ServiceInstance::new(format!("greeter-{i}"), "greeter")
-                        .with_endpoint(format!("grpc://127.0.0.1:{port}"));
-                    registry.register(&instance).await.expect("registered");
-                }
-                let channel = GrpcChannel::builder()
-                    .endpoint("discovery:///greeter")
-                    .discovery(registry)
-                    .block(true)
+        let connection = if light && !target.needs_stack_client() {
+            let call = if target.is_grpc() {
+                Call::grpc(port)
+            } else {
+                Call::http(port)
+            };
+            Connection::H2(H2::connect(port, call).await)
+        } else if target == Target::DiscoveryWrr {
+            let registry = MemoryRegistry::new();
+            for (i, port) in ports.iter().enumerate() {
+                let instance = ServiceInstance::new(format!("greeter-{i}"), "greeter")
+                    .with_endpoint(format!("grpc://127.0.0.1:{port}"));
+                registry.register(&instance).await.expect("registered");
+            }
+            let channel = GrpcChannel::builder()
+                .endpoint("discovery:///greeter")
+                .discovery(registry)
+                .block(true)
+                .connect()
+                .await
+                .expect("dialled");
+            Connection::Discovery(GreeterClient::new(channel))
+        } else if target.is_tls() {
+            Connection::Discovery(GreeterClient::new(tls_channel(port).await))
+        } else if target.is_grpc() {
+            let channel =
+                tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+                    .unwrap()
+                    .tcp_nodelay(true)
                     .connect()
                     .await
-                    .expect("dialled");
-                Connection::Discovery(GreeterClient::new(channel))
-            } else if target.is_tls() {
-                Connection::Discovery(GreeterClient::new(tls_channel(port).await))
-            } else if target.is_grpc() {
-                let channel =
-                    tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-                        .unwrap()
-                        .tcp_nodelay(true)
-                        .connect()
-                        .await
-                        .expect("connected");
-                Connection::Grpc(GreeterClient::new(channel))
-            } else {
-                let mut connector = HttpConnector::new();
-                connector.set_nodelay(true);
-                let client = Client::builder(TokioExecutor::new())
-                    .pool_max_idle_per_host(concurrency)
-                    .build(connector);
-                Connection::Http(client, format!("http://127.0.0.1:{port}/hello").into())
-            };
+                    .expect("connected");
+            Connection::Grpc(GreeterClient::new(channel))
+        } else {
+            let mut connector = HttpConnector::new();
+            connector.set_nodelay(true);
+            let client = Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(concurrency)
+                .build(connector);
+            Connection::Http(client, format!("http://127.0.0.1:{port}/hello").into())
+        };
         Self {
             connection,
             concurrency,

@@ -1,6 +1,7 @@
 //! The light load client: HTTP/2 frames written straight with the `h2`
-//! crate over one connection (as a tonic channel uses one), the request
-//! head and body built once and reused, each reply checked for its status,
+//! crate over one connection (as a tonic channel uses one), the URI, content
+//! type and body built once (each call's head is assembled from them, as h2
+//! takes it by value), each reply checked for its status,
 //! its body and (gRPC) `grpc-status: 0`. No tower stack, no codec, no
 //! per-call allocation but h2's own, so the client's CPU stays well under
 //! its core where the tonic/hyper client saturates it.

@@ -88,6 +88,13 @@ impl Target {
         !matches!(self, Self::RawAxum | Self::KratosHttp)
     }
 
+    /// Whether runs against this target need the kratos/tonic clients, not
+    /// the h2 one: the discovery pair compares those clients, and the h2
+    /// client speaks no TLS.
+    pub fn needs_stack_client(self) -> bool {
+        self.is_tls() || matches!(self, Self::DirectChannel | Self::DiscoveryWrr)
+    }
+
     /// Served over TLS (dialled `grpcs://` with the test CA).
     pub fn is_tls(self) -> bool {
         matches!(self, Self::RawTonicTls | Self::KratosGrpcTls)
