@@ -81,7 +81,7 @@ def check(resources, dockerfile):
     if not re.search(r"^USER (?!0\b|root\b)\S+", dockerfile, re.M):
         err("Dockerfile: the runtime image does not run as a non-root USER")
     exposed = {int(p) for line in re.findall(r"^EXPOSE (.+)$", dockerfile, re.M) for p in line.split()}
-    health, stop = health_path(), stop_timeout_seconds()
+    health, stop, metrics = health_path(), stop_timeout_seconds(), metrics_path()
     secrets = {name: doc for (kind, name), (_, doc) in resources.items() if kind == "Secret"}
     configmaps = {name: doc for (kind, name), (_, doc) in resources.items() if kind == "ConfigMap"}
     services = {name: doc for (kind, name), (_, doc) in resources.items() if kind == "Service"}
@@ -136,8 +136,8 @@ def check(resources, dockerfile):
                 err(f"{where}: port {ports[port_name]} is not EXPOSEd by the Dockerfile")
         annotations = doc["spec"]["template"]["metadata"].get("annotations", {})
         if annotations.get("prometheus.io/scrape") == "true":
-            if annotations.get("prometheus.io/path") != metrics_path():
-                err(f"{where}: Prometheus scrapes {annotations.get('prometheus.io/path')!r}, the programs serve {metrics_path()!r}")
+            if annotations.get("prometheus.io/path") != metrics:
+                err(f"{where}: Prometheus scrapes {annotations.get('prometheus.io/path')!r}, the programs serve {metrics!r}")
             if str(ports.get("http")) != annotations.get("prometheus.io/port"):
                 err(f"{where}: Prometheus scrapes port {annotations.get('prometheus.io/port')!r}, the HTTP server is on {ports.get('http')!r}")
         ready = container.get("readinessProbe", {}).get("httpGet", {})
