@@ -12,7 +12,7 @@
 
 use std::convert::Infallible;
 use std::future::{Ready, ready};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 
 use futures_util::future::Either;
@@ -92,26 +92,19 @@ fn invalid(err: tonic_reflection::server::Error) -> Error {
 
 /// A service built on its first call and shared by every clone after; a
 /// build that failed answers each call with its error.
-pub(crate) struct Lazy<S> {
-    built: Arc<OnceLock<Result<S, Error>>>,
-    build: Arc<dyn Fn() -> Result<S, Error> + Send + Sync>,
-}
+pub(crate) struct Lazy<S>(Arc<LazyLock<Result<S, Error>, Build<S>>>);
+
+type Build<S> = Box<dyn FnOnce() -> Result<S, Error> + Send>;
 
 impl<S> Lazy<S> {
-    fn new(build: impl Fn() -> Result<S, Error> + Send + Sync + 'static) -> Self {
-        Self {
-            built: Arc::new(OnceLock::new()),
-            build: Arc::new(build),
-        }
+    fn new(build: impl FnOnce() -> Result<S, Error> + Send + 'static) -> Self {
+        Self(Arc::new(LazyLock::new(Box::new(build))))
     }
 }
 
 impl<S> Clone for Lazy<S> {
     fn clone(&self) -> Self {
-        Self {
-            built: self.built.clone(),
-            build: self.build.clone(),
-        }
+        Self(self.0.clone())
     }
 }
 
@@ -134,7 +127,7 @@ where
     }
 
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
-        match self.built.get_or_init(|| (self.build)()) {
+        match &**self.0 {
             Ok(service) => Either::Left(service.clone().call(req)),
             Err(err) => Either::Right(ready(Ok(tonic::Status::from(err.clone()).into_http()))),
         }
