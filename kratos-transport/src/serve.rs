@@ -175,9 +175,17 @@ impl Listener {
     where
         S: HttpService,
     {
-        let router = self.router.lock_unpoisoned().take().ok_or_else(|| {
-            Error::internal_server("SERVER_STARTED", "the server was already started")
-        })?;
+        // `with_state` turns every handler into its route, wrapped in its
+        // layers, once: a `Router` served as it is does that per request
+        // (axum's `into_make_service` calls it for the same reason).
+        let router = self
+            .router
+            .lock_unpoisoned()
+            .take()
+            .ok_or_else(|| {
+                Error::internal_server("SERVER_STARTED", "the server was already started")
+            })?
+            .with_state(());
         let tls = self.acceptor()?;
         let listener = TcpListener::bind(self.address).await.map_err(|err| {
             Error::internal_server(

@@ -6,6 +6,7 @@ mod custom_middleware;
 mod envelope;
 mod errors;
 mod graceful;
+mod layered_once;
 mod lifecycle;
 mod limits;
 mod log;
