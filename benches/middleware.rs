@@ -3,7 +3,8 @@
 //! Run with `cargo bench --bench middleware`.
 //!
 //! An axum router with one trivial route is called in process (no sockets,
-//! so the figures are the middleware's own cost), with the transport info the
+//! so the figures are the middleware's own cost; `with_state(())` makes its
+//! routes once, as the kratos servers do), with the transport info the
 //! servers insert, bare, behind `kratos::middleware::server_defaults()`
 //! (recovery, tracing, metrics, metadata, a 1 s timeout; logging off) with no
 //! metrics recorder and no tracer provider, and then with the Prometheus
@@ -16,7 +17,8 @@ use std::hint::black_box;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::post;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use kratos::middleware::metrics::MetricsLayer;
 use kratos::middleware::metrics::prometheus::Prometheus;
 use kratos::middleware::tracing::TracingLayer;
@@ -74,18 +76,18 @@ fn bench(c: &mut Criterion) {
             }),
         )
     };
-    let mut bare = route();
-    let mut chained = route().layer(kratos::middleware::server_defaults());
+    let mut bare = route().with_state(());
+    let mut chained = route()
+        .layer(kratos::middleware::server_defaults())
+        .with_state(());
     assert_eq!(call(&rt, &mut chained, Kind::Http), 200);
     assert_eq!(call_path(&rt, &mut chained, Kind::Http, ERROR_PATH), 404);
 
-    let mut group = c.benchmark_group("server_chain");
+    let mut cases = Cases::new(c);
     for (name, kind) in [("http", Kind::Http), ("grpc", Kind::Grpc)] {
-        group.bench_function(format!("{name}/none"), |b| {
-            b.iter(|| black_box(call(&rt, &mut bare, kind)))
-        });
-        group.bench_function(format!("{name}/defaults, no recorder"), |b| {
-            b.iter(|| black_box(call(&rt, &mut chained, kind)))
+        cases.case(&format!("{name}/none"), || call(&rt, &mut bare, kind));
+        cases.case(&format!("{name}/defaults, no recorder"), || {
+            call(&rt, &mut chained, kind)
         });
     }
     let _prometheus = Prometheus::install().expect("the only recorder");
@@ -94,23 +96,60 @@ fn bench(c: &mut Criterion) {
         .build();
     opentelemetry::global::set_tracer_provider(provider);
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let mut metrics = route().layer(MetricsLayer::server());
-    let mut tracing = route().layer(TracingLayer::server());
+    let mut metrics = route().layer(MetricsLayer::server()).with_state(());
+    let mut tracing = route().layer(TracingLayer::server()).with_state(());
     for (name, kind) in [("http", Kind::Http), ("grpc", Kind::Grpc)] {
-        group.bench_function(format!("{name}/defaults, observed"), |b| {
-            b.iter(|| black_box(call(&rt, &mut chained, kind)))
+        cases.case(&format!("{name}/defaults, observed"), || {
+            call(&rt, &mut chained, kind)
         });
-        group.bench_function(format!("{name}/metrics only, prometheus"), |b| {
-            b.iter(|| black_box(call(&rt, &mut metrics, kind)))
+        cases.case(&format!("{name}/metrics only, prometheus"), || {
+            call(&rt, &mut metrics, kind)
         });
-        group.bench_function(format!("{name}/tracing only, sampling off"), |b| {
-            b.iter(|| black_box(call(&rt, &mut tracing, kind)))
+        cases.case(&format!("{name}/tracing only, sampling off"), || {
+            call(&rt, &mut tracing, kind)
         });
-        group.bench_function(format!("{name}/defaults, observed, error reply"), |b| {
-            b.iter(|| black_box(call_path(&rt, &mut chained, kind, ERROR_PATH)))
+        cases.case(&format!("{name}/defaults, observed, error reply"), || {
+            call_path(&rt, &mut chained, kind, ERROR_PATH)
         });
     }
-    group.finish();
+}
+
+/// The bench's cases: timed by criterion (group `server_chain`), or, with
+/// `MIDDLEWARE_CALLS=N` and `MIDDLEWARE_ONLY=<case>`, that one case called
+/// exactly N times and nothing timed, so that a profiler counts the
+/// instructions of N calls (`scripts/chain-instructions.sh` runs it under
+/// callgrind twice and divides the difference).
+struct Cases<'a> {
+    group: BenchmarkGroup<'a, WallTime>,
+    counted: Option<(u64, String)>,
+}
+
+impl<'a> Cases<'a> {
+    fn new(c: &'a mut Criterion) -> Self {
+        let counted = std::env::var("MIDDLEWARE_CALLS").ok().map(|calls| {
+            let calls = calls.parse().expect("MIDDLEWARE_CALLS is a count");
+            (calls, std::env::var("MIDDLEWARE_ONLY").unwrap_or_default())
+        });
+        Self {
+            group: c.benchmark_group("server_chain"),
+            counted,
+        }
+    }
+
+    fn case(&mut self, name: &str, mut call: impl FnMut() -> http::StatusCode) {
+        match &self.counted {
+            Some((calls, only)) if only == name => {
+                for _ in 0..*calls {
+                    black_box(call());
+                }
+            }
+            Some(_) => {}
+            None => {
+                self.group
+                    .bench_function(name, |b| b.iter(|| black_box(call())));
+            }
+        }
+    }
 }
 
 criterion_group!(benches, bench);

@@ -1,6 +1,7 @@
 //! Transport info: what a middleware knows about the call it wraps.
 
 mod attempt;
+pub mod headers;
 mod outcome;
 
 use std::fmt;

@@ -34,6 +34,7 @@ use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
 use http::{Request, Response};
 use http_body::Body as HttpBody;
+use kratos_core::transport::headers::GRPC_STATUS;
 use kratos_core::{Error, Kind, TransportInfo};
 use tower_service::Service;
 
@@ -224,7 +225,7 @@ where
             } => match in_call(|| fut.poll(cx)) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(Ok(Ok(res)))
-                    if *kind == Kind::Grpc && !res.headers().contains_key("grpc-status") =>
+                    if *kind == Kind::Grpc && !res.headers().contains_key(GRPC_STATUS) =>
                 {
                     // A gRPC body still to come (a stream): guard it too.
                     let (info, handler) = (info.take(), handler.clone());

@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{HeaderValue, Request, Response};
+use kratos_core::transport::headers::GRPC_TIMEOUT;
 use kratos_core::{Error, Kind};
 use tokio::task::futures::TaskLocalFuture;
 use tokio::time::{Instant, Sleep};
@@ -105,13 +106,9 @@ where
             if kind == Kind::Grpc {
                 let left = deadline.saturating_duration_since(now);
                 req.headers_mut()
-                    .insert("grpc-timeout", encode_grpc_timeout(left));
+                    .insert(GRPC_TIMEOUT, encode_grpc_timeout(left));
             }
-        } else if let Some(asked) = req
-            .headers()
-            .get("grpc-timeout")
-            .and_then(parse_grpc_timeout)
-        {
+        } else if let Some(asked) = req.headers().get(GRPC_TIMEOUT).and_then(parse_grpc_timeout) {
             deadline = deadline.min(now + asked);
         }
         ResponseFuture {

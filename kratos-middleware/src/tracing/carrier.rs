@@ -3,6 +3,7 @@
 
 use http::HeaderMap;
 use http::header::{HeaderName, HeaderValue};
+use kratos_core::transport::headers::{BAGGAGE, TRACEPARENT, TRACESTATE};
 use opentelemetry::propagation::{Extractor, Injector};
 
 /// Reads propagation fields (`traceparent`, `tracestate`, `baggage`...)
@@ -20,9 +21,21 @@ use opentelemetry::propagation::{Extractor, Injector};
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
 
+/// The W3C propagation fields as parsed header names: the propagators ask
+/// for them on every call, and a lookup by `&str` would parse the name each
+/// time.
+fn known(key: &str) -> Option<&'static HeaderName> {
+    static KNOWN: [HeaderName; 3] = [TRACEPARENT, TRACESTATE, BAGGAGE];
+    KNOWN.iter().find(|name| name.as_str() == key)
+}
+
 impl Extractor for HeaderExtractor<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
+        match known(key) {
+            Some(name) => self.0.get(name),
+            None => self.0.get(key),
+        }
+        .and_then(|v| v.to_str().ok())
     }
 
     fn keys(&self) -> Vec<&str> {
@@ -30,12 +43,11 @@ impl Extractor for HeaderExtractor<'_> {
     }
 
     fn get_all(&self, key: &str) -> Option<Vec<&str>> {
-        let all: Vec<&str> = self
-            .0
-            .get_all(key)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
+        let all = match known(key) {
+            Some(name) => self.0.get_all(name),
+            None => self.0.get_all(key),
+        };
+        let all: Vec<&str> = all.iter().filter_map(|v| v.to_str().ok()).collect();
         if all.is_empty() { None } else { Some(all) }
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use axum::body::Body as AxumBody;
 use http_body::Frame;
+use kratos_core::transport::headers::GRPC_TIMEOUT;
 use kratos_core::{Error, Kind};
 use kratos_selector::{Done, DoneInfo, Node, Selector};
 use tonic::body::Body;
@@ -279,9 +280,9 @@ impl Service<http::Request<AxumBody>> for PickService {
 
     fn call(&mut self, mut req: http::Request<AxumBody>) -> Self::Future {
         if let Some(value) = &self.grpc_timeout
-            && !req.headers().contains_key("grpc-timeout")
+            && !req.headers().contains_key(GRPC_TIMEOUT)
         {
-            req.headers_mut().insert("grpc-timeout", value.clone());
+            req.headers_mut().insert(GRPC_TIMEOUT, value.clone());
         }
         let picker = self.picker.clone();
         Box::pin(async move {
