@@ -45,6 +45,8 @@ fn call(rt: &tokio::runtime::Runtime, router: &mut Router, kind: Kind) -> http::
     call_path(rt, router, kind, OK_PATH)
 }
 
+// Not inlined: scripts/chain-instructions.sh reads its inclusive cost.
+#[inline(never)]
 fn call_path(
     rt: &tokio::runtime::Runtime,
     router: &mut Router,
@@ -117,8 +119,8 @@ fn bench(c: &mut Criterion) {
 /// The bench's cases: timed by criterion (group `server_chain`), or, with
 /// `MIDDLEWARE_CALLS=N` and `MIDDLEWARE_ONLY=<case>`, that one case called
 /// exactly N times and nothing timed, so that a profiler counts the
-/// instructions of N calls (`scripts/chain-instructions.sh` runs it under
-/// callgrind twice and divides the difference).
+/// instructions of those calls (`scripts/chain-instructions.sh` runs it
+/// under callgrind and divides `call_path`'s inclusive cost by its calls).
 struct Cases<'a> {
     group: BenchmarkGroup<'a, WallTime>,
     counted: Option<(u64, String)>,

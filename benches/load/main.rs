@@ -19,13 +19,16 @@
 //! neither (metrics and tracing layers idle), `LOAD_OBSERVE=metrics` or
 //! `=traces` only the one named, `LOAD_CHAIN=none` runs the
 //! kratos servers without their middleware chain;
-//! `LOAD_WRAP="valgrind --tool=callgrind"` runs each server under a profiler.
+//! `LOAD_WRAP="valgrind --tool=callgrind"` runs each server under a profiler;
+//! `LOAD_COUNT=instructions` counts each Rust server's instructions per
+//! request under callgrind instead of its CPU time (see `instructions.rs`).
 //! `--only tls` (with `--features tls`) compares raw tonic over TLS with the
 //! kratos gRPC server over TLS, one kratos `GrpcChannel` dialling both;
 //! `--only grpc,tls` adds the plaintext pair in the same run.
 
 mod client;
 mod h2_client;
+mod instructions;
 mod proc_stats;
 mod report;
 mod servers;
@@ -149,8 +152,12 @@ async fn run(options: Options) {
                 let mut round_pair = Vec::with_capacity(2);
                 for target in [raw, kratos] {
                     let m = measure(target, concurrency, &options).await;
+                    let counted = m
+                        .server_instructions
+                        .map(|_| format!("  {:>7.0} instructions/req", m.server_cost_per_req()))
+                        .unwrap_or_default();
                     eprintln!(
-                        "round {round} c={concurrency:<3} {:<12} {:>9.0} rps  p50 {:>7.1} µs  p99 {:>7.1} µs  {:>5.2} µs cpu/req  client cpu {:>3.0}%",
+                        "round {round} c={concurrency:<3} {:<12} {:>9.0} rps  p50 {:>7.1} µs  p99 {:>7.1} µs  {:>5.2} µs cpu/req  client cpu {:>3.0}%{counted}",
                         target.name(),
                         m.rps(),
                         m.p50_us,
@@ -190,6 +197,10 @@ async fn measure(target: Target, concurrency: usize, options: &Options) -> Measu
     let pid = child.id().expect("a running server");
     let load = client::Load::connect(target, &ports, concurrency, options.light).await;
     load.run(options.warmup).await;
+    let counted = instructions::enabled() && target.go_binary().is_none();
+    if counted {
+        instructions::zero(pid).await;
+    }
     let server_before = proc_stats::cpu_ticks(pid);
     let client_before = proc_stats::cpu_ticks(std::process::id());
     let started = std::time::Instant::now();
@@ -198,6 +209,11 @@ async fn measure(target: Target, concurrency: usize, options: &Options) -> Measu
     let server_cpu = proc_stats::cpu_ticks(pid) - server_before;
     let client_cpu = proc_stats::cpu_ticks(std::process::id()) - client_before;
     let peak_rss_kib = proc_stats::peak_rss_kib(pid);
+    let server_instructions = if counted {
+        Some(instructions::dumped(pid).await)
+    } else {
+        None
+    };
     if std::env::var_os("LOAD_WRAP").is_some() {
         // Let a profiler write its output: interrupt, then wait.
         let _ = Command::new("kill")
@@ -208,6 +224,7 @@ async fn measure(target: Target, concurrency: usize, options: &Options) -> Measu
     }
     let _ = child.kill().await;
     Measurement::new(outcome, elapsed, server_cpu, client_cpu, peak_rss_kib)
+        .with_instructions(server_instructions)
 }
 
 /// Starts `target` in its own process on CPU 0 and reads the ports it bound.
@@ -225,6 +242,8 @@ async fn spawn_server(target: Target) -> (Child, Vec<u16>) {
             // e.g. LOAD_WRAP="valgrind --tool=callgrind" to profile the server.
             if let Ok(wrap) = std::env::var("LOAD_WRAP") {
                 c.args(wrap.split_whitespace());
+            } else if instructions::enabled() {
+                c.args(instructions::wrapper());
             }
             c.arg(exe).args(["--serve", target.server().name()]);
             c

@@ -21,6 +21,8 @@ pub struct Measurement {
     pub server_cpu: Duration,
     pub client_cpu_percent: f64,
     pub peak_rss_kib: u64,
+    /// The server's instructions in the window (`LOAD_COUNT=instructions`).
+    pub server_instructions: Option<u64>,
 }
 
 impl Measurement {
@@ -49,7 +51,13 @@ impl Measurement {
             client_cpu_percent: client_cpu.as_duration().as_secs_f64() / elapsed.as_secs_f64()
                 * 100.0,
             peak_rss_kib,
+            server_instructions: None,
         }
+    }
+
+    pub fn with_instructions(mut self, instructions: Option<u64>) -> Self {
+        self.server_instructions = instructions;
+        self
     }
 
     pub fn rps(&self) -> f64 {
@@ -58,6 +66,15 @@ impl Measurement {
 
     pub fn server_cpu_us_per_req(&self) -> f64 {
         self.server_cpu.as_secs_f64() * 1e6 / self.ok.max(1) as f64
+    }
+
+    /// What one request cost the server: its instructions when counted, else
+    /// its CPU µs.
+    pub fn server_cost_per_req(&self) -> f64 {
+        match self.server_instructions {
+            Some(instructions) => instructions as f64 / self.ok.max(1) as f64,
+            None => self.server_cpu_us_per_req(),
+        }
     }
 }
 
@@ -127,7 +144,7 @@ impl Report {
             .or_default()
             .push(Ratios {
                 rps: kratos.rps() / raw.rps(),
-                cpu: kratos.server_cpu_us_per_req() / raw.server_cpu_us_per_req(),
+                cpu: kratos.server_cost_per_req() / raw.server_cost_per_req(),
                 p99: kratos.p99_us / raw.p99_us,
             });
     }
@@ -138,7 +155,7 @@ impl Report {
             rps: median(runs.iter().map(Measurement::rps)),
             p50: median(runs.iter().map(|m| m.p50_us)),
             p99: median(runs.iter().map(|m| m.p99_us)),
-            cpu: median(runs.iter().map(Measurement::server_cpu_us_per_req)),
+            cpu: median(runs.iter().map(Measurement::server_cost_per_req)),
             rss_mib: runs.iter().map(|m| m.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0,
             client_cpu: median(runs.iter().map(|m| m.client_cpu_percent)),
             errors: runs.iter().map(|m| m.errors).sum(),
@@ -147,13 +164,22 @@ impl Report {
 
     /// A markdown table, medians over rounds, with kratos/raw ratios.
     pub fn render(&self, pairs: &[(Target, Target)]) -> String {
-        let mut out = String::from(
-            "| conc | server | RPS | p50 µs | p99 µs | server CPU µs/req | peak RSS MiB | client CPU % | errors |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        // Instructions for the Rust servers when counted (grpc-go keeps CPU µs).
+        let (cost, ratio) = if crate::instructions::enabled() {
+            (
+                "server instructions/req (grpc-go: CPU µs)",
+                "instructions/req ratio",
+            )
+        } else {
+            ("server CPU µs/req", "CPU/req ratio")
+        };
+        let mut out = format!(
+            "| conc | server | RPS | p50 µs | p99 µs | {cost} | peak RSS MiB | client CPU % | errors |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         let concurrencies: std::collections::BTreeSet<usize> =
             self.runs.keys().map(|(c, _)| *c).collect();
-        let mut ratios = String::from(
-            "\nkratos / raw, per round: median [min–max]\n\n| conc | kratos vs | rounds | RPS ratio | CPU/req ratio | p99 ratio |\n|---:|---|---:|---:|---:|---:|\n",
+        let mut ratios = format!(
+            "\nkratos / raw, per round: median [min–max]\n\n| conc | kratos vs | rounds | RPS ratio | {ratio} | p99 ratio |\n|---:|---|---:|---:|---:|---:|\n",
         );
         let mut saturated = false;
         for &c in &concurrencies {
