@@ -1,8 +1,8 @@
 //! The metric handles of one layer, registered once per operation.
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
+use fnv::FnvHashMap;
 use kratos_core::Kind;
 use metrics::{Counter, Histogram, Label, Recorder, SharedString};
 
@@ -28,8 +28,9 @@ pub(super) struct Names {
 #[derive(Debug)]
 pub(super) struct Instruments {
     names: Names,
-    /// By [`Kind`] (HTTP, gRPC), then by operation.
-    ops: [RwLock<HashMap<Box<str>, Arc<Operation>>>; 2],
+    /// By [`Kind`] (HTTP, gRPC), then by operation (FNV: a short key hashed
+    /// on every call).
+    ops: [RwLock<FnvHashMap<Box<str>, Arc<Operation>>>; 2],
 }
 
 /// The handles of one kind and operation.

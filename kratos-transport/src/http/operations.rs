@@ -1,9 +1,9 @@
 //! The table of gRPC operations an HTTP server's generated routes serve:
 //! route template and method → `/pkg.Service/Method`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use fnv::FnvHashMap;
 use http::Method;
 
 /// The HTTP methods one entry of the table matches.
@@ -35,7 +35,8 @@ impl Methods {
 /// server is built.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Operations {
-    by_template: HashMap<String, Vec<(Methods, Arc<str>)>>,
+    /// FNV: a route template is looked up on every request.
+    by_template: FnvHashMap<String, Vec<(Methods, Arc<str>)>>,
 }
 
 impl Operations {
