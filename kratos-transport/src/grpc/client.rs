@@ -1,6 +1,5 @@
 //! [`GrpcChannel`]: a discovery-aware channel for any tonic-generated client.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,8 +8,9 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::body::Body as AxumBody;
+use fnv::FnvHashMap;
 use http_body::Frame;
-use kratos_core::transport::headers::GRPC_TIMEOUT;
+use kratos_core::transport::headers::{GRPC_STATUS, GRPC_TIMEOUT};
 use kratos_core::{Error, Kind};
 use kratos_selector::{Done, DoneInfo, Node, Selector};
 use tonic::body::Body;
@@ -196,7 +196,7 @@ impl Service<http::Request<Body>> for GrpcChannel {
 
 /// One lazily connected channel per node, keyed by address, with whether it
 /// dials TLS.
-type Conns = HashMap<String, (bool, Channel)>;
+type Conns = FnvHashMap<String, (bool, Channel)>;
 
 /// Makes a node's channel: tonic over the workspace's one connector
 /// (`kratos_net::http::connector`), which dials `http://` in the clear and,
@@ -344,11 +344,10 @@ impl Transport for GrpcTransport {
         resp: Self::Sent,
         done: Done,
     ) -> Result<Self::Response, Error> {
-        if let Some(status) = tonic::Status::from_header_map(resp.headers()) {
+        if let Some(err) = outcome(resp.headers()) {
             // Trailers-only: the status is all there is. A failed one is the
             // call's typed outcome, decoded once here for every middleware.
             let mut resp = resp.map(AxumBody::new);
-            let err = status_error(&status);
             done.done(done_info(err.clone(), resp.headers()));
             if let Some(err) = err {
                 resp.extensions_mut().insert(err);
@@ -364,9 +363,15 @@ impl Transport for GrpcTransport {
     }
 }
 
-/// The error of a call that ended with `status`, if it failed.
-fn status_error(status: &tonic::Status) -> Option<Error> {
-    (status.code() != tonic::Code::Ok).then(|| Error::from_status(status))
+/// The outcome `headers` (a trailers-only head, or the trailers) carry:
+/// `None` without a `grpc-status`, else the call's error if it failed. An OK
+/// status, the common case, is not decoded further (no message, no details).
+fn outcome(headers: &http::HeaderMap) -> Option<Option<Error>> {
+    if headers.get(GRPC_STATUS)? == "0" {
+        return Some(None);
+    }
+    let status = tonic::Status::from_header_map(headers)?;
+    Some((status.code() != tonic::Code::Ok).then(|| Error::from_status(&status)))
 }
 
 /// The done info of a call that ended with `err` (or succeeded): UNAVAILABLE
@@ -404,8 +409,8 @@ impl http_body::Body for DoneBody {
                 if let Some(trailers) = frame.trailers_ref()
                     && let Some(done) = this.done.take()
                 {
-                    let info = match tonic::Status::from_header_map(trailers) {
-                        Some(status) => done_info(status_error(&status), trailers),
+                    let info = match outcome(trailers) {
+                        Some(err) => done_info(err, trailers),
                         None => DoneInfo::new().with_reply_metadata(trailers.clone()),
                     };
                     done.done(info);
@@ -472,21 +477,27 @@ mod tests {
 
     #[test]
     fn unavailable_and_deadline_count_against_the_node() {
-        let headers = http::HeaderMap::new();
         for (code, failure) in [
             (tonic::Code::Unavailable, true),
             (tonic::Code::DeadlineExceeded, true),
             (tonic::Code::NotFound, false),
             (tonic::Code::Internal, false),
         ] {
-            let info = done_info(status_error(&tonic::Status::new(code, "x")), &headers);
+            let headers = tonic::Status::new(code, "x")
+                .into_http::<()>()
+                .headers()
+                .clone();
+            let err = outcome(&headers).expect("a status");
+            let info = done_info(err, &headers);
             assert_eq!(info.is_node_failure(), failure, "{code:?}");
             assert!(info.error().is_some());
         }
-        let ok = done_info(
-            status_error(&tonic::Status::new(tonic::Code::Ok, "")),
-            &headers,
-        );
+        let headers = tonic::Status::new(tonic::Code::Ok, "")
+            .into_http::<()>()
+            .headers()
+            .clone();
+        let ok = done_info(outcome(&headers).expect("a status"), &headers);
         assert!(ok.error().is_none());
+        assert!(outcome(&http::HeaderMap::new()).is_none(), "no grpc-status");
     }
 }
