@@ -112,7 +112,7 @@ impl<T: Transport> Picker<T> {
                 attempt.record(node.address());
             }
             let (replay, reclaim) = replayable(body);
-            let req = http::Request::from_parts(parts.clone(), replay);
+            let req = attempt_request(&parts, replay);
             let failed =
                 match tokio::time::timeout_at(deadline, self.transport.send(&node, req)).await {
                     Ok(Ok(sent)) => {
@@ -156,6 +156,19 @@ impl<T: Transport> Picker<T> {
             }
         }
     }
+}
+
+/// The request of one attempt: the head of `parts` without its extensions.
+/// They served the layers above and this loop (the attempt, the filters);
+/// below the picker only the node's connection reads the request, so they
+/// are neither cloned per attempt nor sent.
+fn attempt_request<B>(parts: &http::request::Parts, body: B) -> http::Request<B> {
+    let mut req = http::Request::new(body);
+    *req.method_mut() = parts.method.clone();
+    *req.uri_mut() = parts.uri.clone();
+    *req.version_mut() = parts.version;
+    *req.headers_mut() = parts.headers.clone();
+    req
 }
 
 /// The 504 of a call that got no answer within the timeout: Go Kratos's
