@@ -144,7 +144,13 @@ impl Report {
             .or_default()
             .push(Ratios {
                 rps: kratos.rps() / raw.rps(),
-                cpu: kratos.server_cost_per_req() / raw.server_cost_per_req(),
+                // Instructions when both were counted; grpc-go never is, so
+                // its pair compares CPU time.
+                cpu: if kratos.server_instructions.is_some() && raw.server_instructions.is_some() {
+                    kratos.server_cost_per_req() / raw.server_cost_per_req()
+                } else {
+                    kratos.server_cpu_us_per_req() / raw.server_cpu_us_per_req()
+                },
                 p99: kratos.p99_us / raw.p99_us,
             });
     }
@@ -168,7 +174,7 @@ impl Report {
         let (cost, ratio) = if crate::instructions::enabled() {
             (
                 "server instructions/req (grpc-go: CPU µs)",
-                "instructions/req ratio",
+                "instructions/req ratio (vs grpc-go: CPU)",
             )
         } else {
             ("server CPU µs/req", "CPU/req ratio")
