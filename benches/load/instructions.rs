@@ -57,6 +57,8 @@ pub async fn dumped(pid: u32) -> u64 {
     let text = std::fs::read_to_string(&file)
         .unwrap_or_else(|e| panic!("callgrind's dump {}: {e}", file.display()));
     let _ = std::fs::remove_file(&file);
+    // Empty again (a killed server writes no final dump): leave nothing behind.
+    let _ = std::fs::remove_dir(dir());
     text.lines()
         .find_map(|l| {
             l.strip_prefix("summary:")

@@ -21,9 +21,8 @@ use opentelemetry::propagation::{Extractor, Injector};
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
 
-/// The W3C propagation fields as parsed header names: the propagators ask
-/// for them on every call, and a lookup by `&str` would parse the name each
-/// time.
+/// The W3C propagation fields as parsed header names: the propagators read
+/// and write them on every call, and a `&str` would be parsed each time.
 fn known(key: &str) -> Option<&'static HeaderName> {
     static KNOWN: [HeaderName; 3] = [TRACEPARENT, TRACESTATE, BAGGAGE];
     KNOWN.iter().find(|name| name.as_str() == key)
@@ -68,10 +67,11 @@ pub struct HeaderInjector<'a>(pub &'a mut HeaderMap);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(key.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
+        let name = match known(key) {
+            Some(name) => Ok(name.clone()),
+            None => HeaderName::from_bytes(key.as_bytes()),
+        };
+        if let (Ok(name), Ok(value)) = (name, HeaderValue::from_str(&value)) {
             self.0.insert(name, value);
         }
     }
@@ -102,5 +102,22 @@ mod tests {
         let mut keys = extractor.keys();
         keys.sort_unstable();
         assert_eq!(keys, ["baggage", "traceparent"]);
+    }
+
+    #[test]
+    fn every_field_of_the_default_propagators_is_a_parsed_name() {
+        use opentelemetry::propagation::TextMapPropagator;
+
+        use crate::tracing::propagation::{Baggage, TraceContext};
+
+        let fields: Vec<String> = TraceContext
+            .fields()
+            .chain(Baggage.fields())
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(fields, ["traceparent", "tracestate", "baggage"]);
+        for field in &fields {
+            assert!(known(field).is_some(), "{field} is parsed per call");
+        }
     }
 }
