@@ -85,7 +85,11 @@ fn kill_each(specs: impl IntoIterator<Item = ClientSpec>) -> Vec<Killed> {
     });
     for k in &results {
         // Every instance served before the kill, and the dead node left
-        // rotation: the selector ejected it.
+        // rotation: the selector ejected it, unless it was never picked
+        // again. P2C may leave a node unpicked for up to its 3 s force pick
+        // (as Go Kratos's does) when that node's first answer was the slowest:
+        // then no call went to the dead node, and there was nothing to eject
+        // (seen once in CI: 1 answer before the kill, 0 picks after it).
         assert_eq!(k.tally.by_instance.len(), 3, "{}: {:?}", k.spec, k.tally);
         assert!(
             k.tally.by_instance.contains_key(&k.victim),
@@ -94,8 +98,8 @@ fn kill_each(specs: impl IntoIterator<Item = ClientSpec>) -> Vec<Killed> {
             k.tally
         );
         assert!(
-            k.observed.ejected,
-            "{}: the dead node was never ejected",
+            k.observed.ejected || k.observed.picks_after_mark() == 0,
+            "{}: the dead node was picked after the kill but never ejected",
             k.spec
         );
     }
