@@ -1,12 +1,9 @@
 //! Chains of middleware, applied in the order they are listed.
 
-use std::time::Duration;
-
 use tower_layer::{Identity, Layer, Stack};
 
+use crate::ServerDefaults;
 use crate::metadata::MetadataLayer;
-use crate::recovery::RecoveryLayer;
-use crate::timeout::TimeoutLayer;
 
 /// A list of layers; the first one added is the outermost, as in Go Kratos's
 /// `middleware.Chain` and tower's `ServiceBuilder`.
@@ -52,54 +49,37 @@ impl<S, L: Layer<S>> Layer<S> for Chain<L> {
     }
 }
 
-/// The type of [`server_defaults`].
-pub type ServerDefaults = Chain<
-    Stack<
-        TimeoutLayer,
-        Stack<
-            MetadataLayer,
-            Stack<MetricsLayer, Stack<TracingLayer, Stack<RecoveryLayer, Identity>>>,
-        >,
-    >,
->;
-
-/// The tracing layer of the default chain: [`crate::tracing::TracingLayer`]
-/// with the `otel` feature, else nothing.
+/// The tracing layer of the default client chain:
+/// [`TracingLayer::client`](crate::tracing::TracingLayer::client) with the
+/// `otel` feature, else nothing.
 #[cfg(feature = "otel")]
 type TracingLayer = crate::tracing::TracingLayer;
 #[cfg(not(feature = "otel"))]
 type TracingLayer = Identity;
 
 #[cfg(feature = "otel")]
-fn tracing(server: bool) -> TracingLayer {
-    if server {
-        TracingLayer::server()
-    } else {
-        TracingLayer::client()
-    }
+fn tracing() -> TracingLayer {
+    TracingLayer::client()
 }
 #[cfg(not(feature = "otel"))]
-fn tracing(_server: bool) -> TracingLayer {
+fn tracing() -> TracingLayer {
     Identity::new()
 }
 
-/// The metrics layer of the default chain: [`crate::metrics::MetricsLayer`]
-/// with the `metrics` feature, else nothing.
+/// The metrics layer of the default client chain:
+/// [`MetricsLayer::client`](crate::metrics::MetricsLayer::client) with the
+/// `metrics` feature, else nothing.
 #[cfg(feature = "metrics")]
 type MetricsLayer = crate::metrics::MetricsLayer;
 #[cfg(not(feature = "metrics"))]
 type MetricsLayer = Identity;
 
 #[cfg(feature = "metrics")]
-fn metrics(server: bool) -> MetricsLayer {
-    if server {
-        MetricsLayer::server()
-    } else {
-        MetricsLayer::client()
-    }
+fn metrics() -> MetricsLayer {
+    MetricsLayer::client()
 }
 #[cfg(not(feature = "metrics"))]
-fn metrics(_server: bool) -> MetricsLayer {
+fn metrics() -> MetricsLayer {
     Identity::new()
 }
 
@@ -107,15 +87,12 @@ fn metrics(_server: bool) -> MetricsLayer {
 /// (with the `otel` feature; records only once a tracer provider is
 /// installed), request metrics (with the `metrics` feature; no-ops until a
 /// recorder is installed), metadata (`x-md-*` headers to the handler and
-/// onward calls) and a 1 s timeout. Add [`LoggingLayer::server`](crate::logging::LoggingLayer::server)
-/// to log each request.
+/// onward calls) and a 1 s timeout, fused into one service (see
+/// [`defaults`](crate::defaults)). Add
+/// [`LoggingLayer::server`](crate::logging::LoggingLayer::server) to log each
+/// request.
 pub fn server_defaults() -> ServerDefaults {
-    Chain::new()
-        .with(RecoveryLayer::new())
-        .with(tracing(true))
-        .with(metrics(true))
-        .with(MetadataLayer::server())
-        .with(TimeoutLayer::new(Duration::from_secs(1)))
+    ServerDefaults::new()
 }
 
 /// The type of [`client_defaults`].
@@ -138,7 +115,7 @@ pub type ClientDefaults =
 /// ```
 pub fn client_defaults() -> ClientDefaults {
     Chain::new()
-        .with(tracing(false))
-        .with(metrics(false))
+        .with(tracing())
+        .with(metrics())
         .with(MetadataLayer::client())
 }

@@ -106,6 +106,7 @@ mod window;
 pub mod auth;
 pub mod circuitbreaker;
 pub mod context;
+pub mod defaults;
 pub mod future;
 pub mod logging;
 pub mod metadata;
@@ -122,7 +123,8 @@ pub mod tracing;
 pub mod validate;
 
 pub use body::FromBody;
-pub use chain::{Chain, ClientDefaults, ServerDefaults, client_defaults, server_defaults};
+pub use chain::{Chain, ClientDefaults, client_defaults, server_defaults};
+pub use defaults::ServerDefaults;
 pub use matcher::{MatchFuture, MatchLayer, MatchService, Matcher, when};
 pub use middleware::{
     FromFn, Middleware, MiddlewareLayer, MiddlewareService, Next, from_fn, layer,

@@ -3,6 +3,7 @@
 //! and reason. Its own test binary: it owns the process-wide recorder.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
@@ -16,6 +17,7 @@ use kratos_examples_api::helloworld::v1::greeter_server::{Greeter, GreeterServer
 use kratos_examples_api::helloworld::v1::{HelloReply, HelloRequest};
 use kratos_middleware::metrics::MetricsLayer;
 use kratos_middleware::metrics::prometheus::Prometheus;
+use kratos_middleware::server_defaults;
 use kratos_transport::grpc::{GrpcChannel, GrpcServer};
 use kratos_transport::http::HttpServer;
 
@@ -38,6 +40,14 @@ impl Greeter for TestGreeter {
         let message = greet(&req.get_ref().name)?;
         Ok(tonic::Response::new(HelloReply { message }))
     }
+}
+
+/// `hello`, except `slow`, which never answers.
+async fn fused(Path(name): Path<String>) -> Response {
+    if name == "slow" {
+        std::future::pending::<()>().await;
+    }
+    hello(Path(name)).await
 }
 
 async fn hello(Path(name): Path<String>) -> Response {
@@ -99,6 +109,11 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
         .route("/hello/{name}", get(hello))
         // Outside the layers: scrapes are not counted (Go's `srv.Handle`).
         .handle("/metrics", get(move || std::future::ready(scrape.render())))
+        // The default chain (one fused service) on a route of its own.
+        .handle(
+            "/fused/{name}",
+            get(fused).layer(server_defaults().timeout(Duration::from_millis(50))),
+        )
         .build();
     let grpc = GrpcServer::builder()
         .address(([127, 0, 0, 1], 0))
@@ -145,6 +160,9 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
     assert_eq!(get("/hello/nobody").await.0, 404);
     assert_eq!(get("/no/such/route").await.0, 404);
     assert_eq!(get("/no/such/route/either").await.0, 404);
+    assert_eq!(get("/fused/a").await.0, 200);
+    assert_eq!(get("/fused/nobody").await.0, 404);
+    assert_eq!(get("/fused/slow").await.0, 504);
 
     let (status, text) = get("/metrics").await;
     assert_eq!(status, 200);
@@ -214,6 +232,23 @@ async fn prometheus_scrape_counts_calls_by_kind_operation_code_and_reason() {
             r#"server_requests_code_total{code="404",kind="http",operation="",reason="NOT_FOUND"}"#
         ),
         2.0
+    );
+    // The fused default chain records the same series, its timeout's 504
+    // included (the metrics see the answer the timeout made).
+    let fused = r#"operation="/fused/{name}""#;
+    for (code, reason) in [("200", ""), ("404", "USER_NOT_FOUND"), ("504", "TIMEOUT")] {
+        assert_eq!(
+            value(&format!(
+                r#"server_requests_code_total{{code="{code}",kind="http",{fused},reason="{reason}"}}"#
+            )),
+            1.0
+        );
+    }
+    assert_eq!(
+        value(&format!(
+            r#"server_requests_seconds_count{{kind="http",{fused}}}"#
+        )),
+        3.0
     );
     assert!(text.contains("# HELP server_requests_code_total"), "{text}");
     assert!(

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use http::Request;
 use kratos_core::Metadata;
 use tower_layer::Layer;
 
@@ -61,6 +62,27 @@ impl MetadataLayer {
     pub fn constant(mut self, key: &str, value: impl Into<String>) -> Self {
         Arc::make_mut(&mut self.constants).add(key, value);
         self
+    }
+}
+
+impl MetadataLayer {
+    /// A server call's metadata, from the constants and the request headers
+    /// with the layer's prefixes: put in the request's extensions for the
+    /// handler, and returned to be the call's [`incoming`](super::incoming)
+    /// metadata unless it is empty.
+    pub(crate) fn incoming<B>(&self, req: &mut Request<B>) -> Option<Arc<Metadata>> {
+        let mut md = (*self.constants).clone();
+        for (name, value) in req.headers() {
+            let name = name.as_str();
+            if self.prefixes.iter().any(|p| name.starts_with(&**p))
+                && let Ok(value) = value.to_str()
+            {
+                md.add(name, value);
+            }
+        }
+        let empty = md.is_empty();
+        req.extensions_mut().insert(md.clone());
+        (!empty).then(|| Arc::new(md))
     }
 }
 

@@ -80,30 +80,17 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         match self.layer.mode {
-            Mode::Server => {
-                let mut md = (*self.layer.constants).clone();
-                for (name, value) in req.headers() {
-                    let name = name.as_str();
-                    if self.layer.prefixes.iter().any(|p| name.starts_with(&**p))
-                        && let Ok(value) = value.to_str()
-                    {
-                        md.add(name, value);
-                    }
-                }
-                if md.is_empty() {
-                    // Nothing to propagate: no task-local scope to enter on
-                    // every poll (onward calls see no incoming metadata
-                    // either way).
-                    req.extensions_mut().insert(md);
-                    return ResponseFuture::Plain {
-                        fut: self.inner.call(req),
-                    };
-                }
-                req.extensions_mut().insert(md.clone());
-                ResponseFuture::Scoped {
-                    fut: INCOMING.scope(Arc::new(md), self.inner.call(req)),
-                }
-            }
+            Mode::Server => match self.layer.incoming(&mut req) {
+                Some(md) => ResponseFuture::Scoped {
+                    fut: INCOMING.scope(md, self.inner.call(req)),
+                },
+                // Nothing to propagate: no task-local scope to enter on
+                // every poll (onward calls see no incoming metadata either
+                // way).
+                None => ResponseFuture::Plain {
+                    fut: self.inner.call(req),
+                },
+            },
             Mode::Client => {
                 let mut out = Vec::new();
                 for (k, vs) in self.layer.constants.iter() {

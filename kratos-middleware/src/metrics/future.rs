@@ -3,11 +3,54 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use http::Response;
+use http::{Request, Response};
+use kratos_core::Kind;
 use tokio::time::Instant;
 
 use super::instruments::{Instruments, Operation};
-use crate::util::response_error;
+use crate::util::{operation_of, response_error};
+
+/// One call being measured: its operation's handles and when it started.
+#[derive(Debug)]
+pub(crate) struct Measure {
+    instruments: Arc<Instruments>,
+    op: Arc<Operation>,
+    start: Instant,
+}
+
+impl Measure {
+    /// Measures `req`, a call of `kind` that started at `start`.
+    pub(super) fn start<B>(
+        instruments: &Arc<Instruments>,
+        kind: Kind,
+        req: &Request<B>,
+        start: Instant,
+    ) -> Self {
+        Self {
+            op: instruments.operation(kind, operation_of(req)),
+            instruments: instruments.clone(),
+            start,
+        }
+    }
+
+    /// Records the call's outcome: the code and reason of its typed outcome,
+    /// `500` when the service failed, and the time since it started.
+    pub(crate) fn finish<B, E>(&self, result: &Result<Response<B>, E>) {
+        let seconds = self.start.elapsed().as_secs_f64();
+        let (code, reason) = match result {
+            Err(_) => (500, ""),
+            Ok(res) => match response_error(res) {
+                None => (res.status().as_u16(), ""),
+                Some(err) => return self.record(err.code(), err.reason(), seconds),
+            },
+        };
+        self.record(code, reason, seconds);
+    }
+
+    fn record(&self, code: u16, reason: &str, seconds: f64) {
+        self.instruments.record(&self.op, code, reason, seconds);
+    }
+}
 
 pin_project_lite::pin_project! {
     /// The future of [`Metrics`](super::Metrics): records the call when its
@@ -16,20 +59,13 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         fut: F,
-        instruments: Arc<Instruments>,
-        op: Arc<Operation>,
-        start: Instant,
+        measure: Measure,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(super) fn new(fut: F, instruments: Arc<Instruments>, op: Arc<Operation>) -> Self {
-        Self {
-            fut,
-            instruments,
-            op,
-            start: Instant::now(),
-        }
+    pub(super) fn new(fut: F, measure: Measure) -> Self {
+        Self { fut, measure }
     }
 }
 
@@ -42,18 +78,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = ready!(this.fut.poll(cx));
-        let seconds = this.start.elapsed().as_secs_f64();
-        match &result {
-            Err(_) => this.instruments.record(this.op, 500, "", seconds),
-            Ok(res) => match response_error(res) {
-                None => this
-                    .instruments
-                    .record(this.op, res.status().as_u16(), "", seconds),
-                Some(err) => this
-                    .instruments
-                    .record(this.op, err.code(), err.reason(), seconds),
-            },
-        }
+        this.measure.finish(&result);
         Poll::Ready(result)
     }
 }

@@ -1,8 +1,11 @@
 use std::sync::Arc;
 
+use http::Request;
+use kratos_core::Kind;
+use tokio::time::Instant;
 use tower_layer::Layer;
 
-use super::{Instruments, Metrics, Names};
+use super::{Instruments, Measure, Metrics, Names};
 
 /// Records one counter increment and one latency sample per call; see the
 /// [module docs](crate::metrics).
@@ -42,6 +45,12 @@ impl MetricsLayer {
     /// and operation.
     pub fn named(requests: &'static str, seconds: &'static str) -> Self {
         Self::new(requests, seconds)
+    }
+
+    /// Starts measuring one call of `kind` that started at `start`, as the
+    /// layer's service does.
+    pub(crate) fn measure<B>(&self, kind: Kind, req: &Request<B>, start: Instant) -> Measure {
+        Measure::start(&self.instruments, kind, req, start)
     }
 
     fn new(requests: &'static str, seconds: &'static str) -> Self {

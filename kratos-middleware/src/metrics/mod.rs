@@ -45,10 +45,13 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower_service::Service;
 
+pub(crate) use future::Measure;
 pub use future::ResponseFuture;
 pub use layer::MetricsLayer;
 
-use crate::util::{kind_of, operation_of};
+use tokio::time::Instant;
+
+use crate::util::kind_of;
 use instruments::{Instruments, Names};
 
 /// Go Kratos's name of the server request counter.
@@ -81,8 +84,7 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let kind = kind_of(&req);
-        let op = self.instruments.operation(kind, operation_of(&req));
-        ResponseFuture::new(self.inner.call(req), self.instruments.clone(), op)
+        let measure = Measure::start(&self.instruments, kind_of(&req), &req, Instant::now());
+        ResponseFuture::new(self.inner.call(req), measure)
     }
 }

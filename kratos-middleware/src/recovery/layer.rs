@@ -20,7 +20,7 @@ use super::{PanicHandler, Recovery, default_error, install_hook};
 #[derive(Clone)]
 #[must_use]
 pub struct RecoveryLayer {
-    handler: PanicHandler,
+    pub(crate) handler: PanicHandler,
 }
 
 impl RecoveryLayer {

@@ -134,7 +134,9 @@ pub(crate) fn log_panic(
     message
 }
 
-fn recovered<B: FromBody>(
+/// The answer to a call whose handler panicked: the panic logged, the
+/// handler's error encoded for `kind`.
+pub(crate) fn recovered<B: FromBody>(
     kind: Kind,
     info: Option<&TransportInfo>,
     payload: &(dyn Any + Send),
@@ -142,6 +144,26 @@ fn recovered<B: FromBody>(
 ) -> Response<B> {
     let message = log_panic(kind, info, payload);
     reject(kind, &handler(&message))
+}
+
+/// `res` with its body guarded when it is a gRPC stream still to come (no
+/// `grpc-status` in its head): a panic while the body is polled then ends it
+/// with the error in its trailers. `info` is taken only then.
+pub(crate) fn guard_stream<B>(
+    kind: Kind,
+    res: Response<B>,
+    info: &mut Option<TransportInfo>,
+    handler: &PanicHandler,
+) -> Response<B>
+where
+    B: HttpBody<Data = Bytes> + FromBody + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    if kind != Kind::Grpc || res.headers().contains_key(GRPC_STATUS) {
+        return res;
+    }
+    let (info, handler) = (info.take(), handler.clone());
+    res.map(|b| B::from_body(Body::new(RecoveryBody::new(b, info, handler))))
 }
 
 /// The service of a [`RecoveryLayer`].
@@ -224,14 +246,8 @@ where
                 handler,
             } => match in_call(|| fut.poll(cx)) {
                 Poll::Pending => Poll::Pending,
-                Poll::Ready(Ok(Ok(res)))
-                    if *kind == Kind::Grpc && !res.headers().contains_key(GRPC_STATUS) =>
-                {
-                    // A gRPC body still to come (a stream): guard it too.
-                    let (info, handler) = (info.take(), handler.clone());
-                    Poll::Ready(Ok(res.map(|b| {
-                        B::from_body(Body::new(RecoveryBody::new(b, info, handler)))
-                    })))
+                Poll::Ready(Ok(Ok(res))) => {
+                    Poll::Ready(Ok(guard_stream(*kind, res, info, handler)))
                 }
                 Poll::Ready(Ok(out)) => Poll::Ready(out),
                 Poll::Ready(Err(payload)) => {

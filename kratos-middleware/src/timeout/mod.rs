@@ -98,8 +98,8 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let kind = kind_of(&req);
         let now = Instant::now();
-        let mut deadline = now + self.timeout;
-        if self.client {
+        let deadline = if self.client {
+            let mut deadline = now + self.timeout;
             if let Some(outer) = self::deadline() {
                 deadline = deadline.min(outer);
             }
@@ -108,26 +108,82 @@ where
                 req.headers_mut()
                     .insert(GRPC_TIMEOUT, encode_grpc_timeout(left));
             }
-        } else if let Some(asked) = req.headers().get(GRPC_TIMEOUT).and_then(parse_grpc_timeout) {
-            deadline = deadline.min(now + asked);
-        }
+            deadline
+        } else {
+            server_deadline(self.timeout, &req, now)
+        };
         ResponseFuture {
             fut: DEADLINE.scope(deadline, self.inner.call(req)),
-            sleep: None,
-            deadline,
+            timer: Timer::new(deadline),
             kind,
         }
     }
 }
 
+/// A server call's deadline: `timeout` after `now`, or sooner when the
+/// caller's `grpc-timeout` asks for less.
+pub(crate) fn server_deadline<B>(timeout: Duration, req: &Request<B>, now: Instant) -> Instant {
+    let deadline = now + timeout;
+    match req.headers().get(GRPC_TIMEOUT).and_then(parse_grpc_timeout) {
+        Some(asked) => deadline.min(now + asked),
+        None => deadline,
+    }
+}
+
+/// The 504 `TIMEOUT` answer of a call whose deadline passed.
+pub(crate) fn timed_out<B: FromBody>(kind: Kind) -> Response<B> {
+    reject(kind, &Error::gateway_timeout(REASON, "deadline exceeded"))
+}
+
+/// A call's deadline and its timer, armed only once the call was found not
+/// ready (so fast calls pay for no timer).
+#[derive(Debug)]
+pub(crate) struct Timer {
+    deadline: Instant,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl Timer {
+    pub(crate) fn new(deadline: Instant) -> Self {
+        Self {
+            deadline,
+            sleep: None,
+        }
+    }
+
+    /// The deadline.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether an armed timer has fired: checked before the call is polled,
+    /// so that when the deadline passed an inner timeout racing ours (tonic's
+    /// channel enforces `grpc-timeout` too) does not win.
+    pub(crate) fn fired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.sleep
+            .as_mut()
+            .is_some_and(|sleep| sleep.as_mut().poll(cx).is_ready())
+    }
+
+    /// Arms the timer after the call was found not ready (once; later calls
+    /// do nothing); whether the deadline has passed already.
+    pub(crate) fn arm(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.sleep.is_some() {
+            return false;
+        }
+        let mut sleep = Box::pin(tokio::time::sleep_until(self.deadline));
+        let passed = sleep.as_mut().poll(cx).is_ready();
+        self.sleep = Some(sleep);
+        passed
+    }
+}
+
 pin_project_lite::pin_project! {
-    /// The future of [`Timeout`]. The timer is armed only if the call does
-    /// not complete on its first poll, so fast calls pay for no timer.
+    /// The future of [`Timeout`].
     pub struct ResponseFuture<F> {
         #[pin]
         fut: TaskLocalFuture<Instant, F>,
-        sleep: Option<Pin<Box<Sleep>>>,
-        deadline: Instant,
+        timer: Timer,
         kind: Kind,
     }
 }
@@ -141,28 +197,14 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let timed_out = || {
-            Poll::Ready(Ok(reject(
-                *this.kind,
-                &Error::gateway_timeout(REASON, "deadline exceeded"),
-            )))
-        };
-        // The deadline first: when it passed, an inner timeout racing ours
-        // (tonic's channel enforces `grpc-timeout` too) must not win.
-        if let Some(sleep) = this.sleep.as_mut()
-            && sleep.as_mut().poll(cx).is_ready()
-        {
-            return timed_out();
+        if this.timer.fired(cx) {
+            return Poll::Ready(Ok(timed_out(*this.kind)));
         }
         if let Poll::Ready(out) = this.fut.poll(cx) {
             return Poll::Ready(out);
         }
-        if this.sleep.is_none() {
-            let mut sleep = Box::pin(tokio::time::sleep_until(*this.deadline));
-            if sleep.as_mut().poll(cx).is_ready() {
-                return timed_out();
-            }
-            *this.sleep = Some(sleep);
+        if this.timer.arm(cx) {
+            return Poll::Ready(Ok(timed_out(*this.kind)));
         }
         Poll::Pending
     }

@@ -4,10 +4,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use http::Response;
-use kratos_core::Kind;
-use opentelemetry::trace::TraceContextExt;
 
-use super::span;
+use super::call::CallSpan;
 
 pin_project_lite::pin_project! {
     /// The future of a [`Tracing`](super::Tracing) call: polls the inner call
@@ -19,30 +17,13 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        otel_cx: Option<opentelemetry::Context>,
-        // A server call's `tracing` span with its trace and span ids: every
-        // log event inside the call carries them.
-        log_span: Option<tracing::Span>,
-        recording: bool,
-        kind: Kind,
+        span: CallSpan,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(super) fn new(
-        inner: F,
-        otel_cx: Option<opentelemetry::Context>,
-        log_span: Option<tracing::Span>,
-        recording: bool,
-        kind: Kind,
-    ) -> Self {
-        Self {
-            inner,
-            otel_cx,
-            log_span,
-            recording,
-            kind,
-        }
+    pub(super) fn new(inner: F, span: CallSpan) -> Self {
+        Self { inner, span }
     }
 }
 
@@ -55,23 +36,9 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = {
-            let _guard = this
-                .otel_cx
-                .as_ref()
-                .map(|otel_cx| otel_cx.clone().attach());
-            let _entered = this.log_span.as_ref().map(tracing::Span::enter);
-            ready!(this.inner.poll(cx))
-        };
-        if *this.recording {
-            *this.recording = false;
-            if let Some(otel_cx) = this.otel_cx.take() {
-                match &result {
-                    Ok(res) => span::end_with_response(otel_cx.span(), *this.kind, res),
-                    Err(err) => span::end_with_error(otel_cx.span(), err),
-                }
-            }
-        }
+        let inner = this.inner;
+        let result = ready!(this.span.in_scope(|| inner.poll(cx)));
+        this.span.finish(&result);
         Poll::Ready(result)
     }
 }

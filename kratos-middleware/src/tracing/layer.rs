@@ -4,7 +4,10 @@ use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use tower_layer::Layer;
 
 use super::propagation::{Baggage, TraceContext};
-use super::{Side, Tracing};
+use http::Request;
+use kratos_core::Kind;
+
+use super::{CallSpan, Side, Tracing};
 
 /// A propagator the layer extracts and injects with.
 pub(super) type Propagator = Arc<dyn TextMapPropagator + Send + Sync>;
@@ -73,6 +76,11 @@ impl TracingLayer {
     ) -> Self {
         self.propagator = Arc::new(propagator);
         self
+    }
+
+    /// Starts the span of one call, as the layer's service does.
+    pub(crate) fn start_span<B>(&self, kind: Kind, req: &mut Request<B>) -> CallSpan {
+        CallSpan::start(self.side, &self.propagator, kind, req)
     }
 }
 

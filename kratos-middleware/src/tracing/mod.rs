@@ -124,6 +124,7 @@
 //! Put the server layer outermost (first in a [`Chain`](crate::Chain)) so
 //! that the other middleware runs inside the span.
 
+mod call;
 mod carrier;
 mod future;
 mod layer;
@@ -136,38 +137,21 @@ mod span;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use opentelemetry::trace::{Span as _, TraceContextExt};
 use tower_service::Service;
 
+pub(crate) use call::CallSpan;
 pub use carrier::{HeaderExtractor, HeaderInjector};
 pub use future::ResponseFuture;
 pub use layer::TracingLayer;
 
 use crate::util::kind_of;
 
-/// The `tracing` span a server call's log events are recorded in, carrying
-/// `trace_id` and `span_id` as Go Kratos's `log.With(logger, "trace.id",
-/// tracing.TraceID(), "span.id", tracing.SpanID())` does; `None` without a
-/// valid span context, or when no subscriber wants `kratos` spans at INFO.
-fn log_span(otel_cx: &opentelemetry::Context) -> Option<tracing::Span> {
-    let span = otel_cx.span();
-    let span_context = span.span_context();
-    if !span_context.is_valid() {
-        return None;
-    }
-    let log_span = tracing::info_span!(
-        target: "kratos",
-        "call",
-        trace_id = %span_context.trace_id(),
-        span_id = %span_context.span_id(),
-    );
-    (!log_span.is_disabled()).then_some(log_span)
-}
-
 /// Which end of a call a [`TracingLayer`] traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
+    /// A server's span, under the caller's.
     Server,
+    /// A client's span, under the current context.
     Client,
 }
 
@@ -193,36 +177,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let kind = kind_of(&req);
-        let parent = match self.side {
-            Side::Server => self.propagator.extract(&HeaderExtractor(req.headers())),
-            Side::Client => opentelemetry::Context::current(),
-        };
-        let span = span::start(self.side, kind, &req, &parent);
-        // The context the call runs in. A span that does not record needs no
-        // status and no end: its span context alone is enough to propagate.
-        // Without a provider there is not even that: a client then runs in
-        // the current context as is.
-        let recording = span.is_recording();
-        let otel_cx = if recording {
-            Some(parent.with_span(span))
-        } else if span.span_context().is_valid() {
-            Some(parent.with_remote_span_context(span.span_context().clone()))
-        } else if self.side == Side::Server {
-            Some(parent)
-        } else {
-            None
-        };
-        if self.side == Side::Client
-            && let Some(otel_cx) = &otel_cx
-        {
-            self.propagator
-                .inject_context(otel_cx, &mut HeaderInjector(req.headers_mut()));
-        }
-        let log_span = match (&otel_cx, self.side) {
-            (Some(otel_cx), Side::Server) => log_span(otel_cx),
-            _ => None,
-        };
-        ResponseFuture::new(self.inner.call(req), otel_cx, log_span, recording, kind)
+        let span = CallSpan::start(self.side, &self.propagator, kind_of(&req), &mut req);
+        ResponseFuture::new(self.inner.call(req), span)
     }
 }

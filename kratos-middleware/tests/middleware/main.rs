@@ -4,6 +4,8 @@
 
 mod circuitbreaker;
 mod common;
+#[cfg(all(feature = "otel", feature = "metrics"))]
+mod defaults;
 #[cfg(feature = "jwt")]
 mod http_client;
 #[cfg(feature = "jwt")]

@@ -64,12 +64,14 @@ pub struct Servers {
 }
 
 impl Servers {
-    /// Serves the greeter on loopback.
+    /// Serves the greeter on loopback: over HTTP behind the fused default
+    /// chain (whose span must be the tracing layer's), over gRPC behind the
+    /// tracing layer alone.
     pub async fn start() -> Servers {
         let http = HttpServer::builder()
             .address(([127, 0, 0, 1], 0))
             .route("/hello/{name}", any(http_hello))
-            .layer(TracingLayer::server())
+            .layer(kratos_middleware::server_defaults())
             .build();
         let grpc = GrpcServer::builder()
             .address(([127, 0, 0, 1], 0))
