@@ -81,11 +81,7 @@ where
         let info = match (kind, req.extensions().get::<MatchedPath>()) {
             // Routes generated from a `.proto` record the gRPC method.
             (Kind::Http, Some(matched)) => {
-                let operation = self
-                    .layer
-                    .operations
-                    .find(req.method(), matched.as_str())
-                    .unwrap_or_else(|| matched.as_str().into());
+                let operation = (self.layer.operations).operation(req.method(), matched.as_str());
                 TransportInfo::new(kind, operation, endpoint)
             }
             (Kind::Http, None) => TransportInfo::new(kind, "", endpoint),

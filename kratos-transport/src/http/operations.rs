@@ -1,5 +1,6 @@
-//! The table of gRPC operations an HTTP server's generated routes serve:
-//! route template and method → `/pkg.Service/Method`.
+//! The table of an HTTP server's route templates and the gRPC operations
+//! its generated routes serve: route template and method →
+//! `/pkg.Service/Method`, else the template itself, shared.
 
 use std::sync::Arc;
 
@@ -28,7 +29,8 @@ impl Methods {
     }
 }
 
-/// Route template → the (methods, gRPC operation) pairs served there.
+/// Route template → its name, shared, and the (methods, gRPC operation)
+/// pairs served there.
 ///
 /// Owned by one [`HttpServer`](super::HttpServer) and read, behind an `Arc`,
 /// by its transport-info layer on every request; never changed once the
@@ -36,7 +38,45 @@ impl Methods {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Operations {
     /// FNV: a route template is looked up on every request.
-    by_template: FnvHashMap<String, Vec<(Methods, Arc<str>)>>,
+    by_template: FnvHashMap<String, Template>,
+}
+
+/// One route template of the table.
+#[derive(Debug, Clone)]
+struct Template {
+    /// The template, as the operation of a request no entry names: shared,
+    /// so a request's transport info does not copy it.
+    name: Arc<str>,
+    operations: Vec<(Methods, Arc<str>)>,
+}
+
+impl Template {
+    fn new(name: &str) -> Self {
+        Self {
+            name: name.into(),
+            operations: Vec::new(),
+        }
+    }
+
+    /// Adds `(methods, operation)`, replacing an entry for the same methods.
+    fn insert(&mut self, methods: Methods, operation: Arc<str>) {
+        self.operations.retain(|(m, _)| *m != methods);
+        self.operations.push((methods, operation));
+    }
+
+    /// The entry for `method` (a `GET` entry also answers `HEAD`), else the
+    /// `*` entry.
+    fn find(&self, method: &Method) -> Option<&Arc<str>> {
+        let entries = &self.operations;
+        entries
+            .iter()
+            .find(|(m, _)| match m {
+                Methods::One(m) => m == method || (*method == Method::HEAD && *m == Method::GET),
+                Methods::Any => false,
+            })
+            .or_else(|| entries.iter().find(|(m, _)| *m == Methods::Any))
+            .map(|(_, operation)| operation)
+    }
 }
 
 impl Operations {
@@ -49,35 +89,54 @@ impl Operations {
     /// If `method` is neither `*` nor a valid HTTP method.
     pub(crate) fn insert(&mut self, method: &str, template: &str, operation: Arc<str>) {
         let methods = Methods::parse(method);
-        let entries = self.by_template.entry(template.to_owned()).or_default();
-        entries.retain(|(m, _)| *m != methods);
-        entries.push((methods, operation));
+        self.template(template).insert(methods, operation);
+    }
+
+    /// Records the route template `template`, so that the transport info of
+    /// its requests shares its name instead of copying it.
+    pub(crate) fn add_template(&mut self, template: &str) {
+        self.template(template);
+    }
+
+    fn template(&mut self, template: &str) -> &mut Template {
+        self.by_template
+            .entry(template.to_owned())
+            .or_insert_with(|| Template::new(template))
     }
 
     /// Adds every entry of `other`; its entries win over equal ones here.
     pub(crate) fn extend(&mut self, other: Operations) {
         for (template, entries) in other.by_template {
-            let mine = self.by_template.entry(template).or_default();
-            for (methods, operation) in entries {
-                mine.retain(|(m, _)| *m != methods);
-                mine.push((methods, operation));
+            let mine = self
+                .by_template
+                .entry(template)
+                .or_insert_with(|| Template {
+                    name: entries.name.clone(),
+                    operations: Vec::new(),
+                });
+            for (methods, operation) in entries.operations {
+                mine.insert(methods, operation);
             }
         }
     }
 
-    /// The operation served for `method` on the route template `template`:
-    /// the entry for that method (a `GET` entry also answers `HEAD`), else
-    /// the `*` entry.
+    /// The gRPC operation served for `method` on the route template
+    /// `template`: the entry for that method (a `GET` entry also answers
+    /// `HEAD`), else the `*` entry (the tests' view of the table).
+    #[cfg(test)]
     pub(crate) fn find(&self, method: &Method, template: &str) -> Option<Arc<str>> {
-        let entries = self.by_template.get(template)?;
-        entries
-            .iter()
-            .find(|(m, _)| match m {
-                Methods::One(m) => m == method || (*method == Method::HEAD && *m == Method::GET),
-                Methods::Any => false,
-            })
-            .or_else(|| entries.iter().find(|(m, _)| *m == Methods::Any))
-            .map(|(_, operation)| operation.clone())
+        self.by_template.get(template)?.find(method).cloned()
+    }
+
+    /// The operation of a request for `method` that matched `template`: the
+    /// gRPC operation [`find`](Self::find) names, else the template (shared
+    /// when it was recorded, copied otherwise: a route of a router merged
+    /// as it is).
+    pub(crate) fn operation(&self, method: &Method, template: &str) -> Arc<str> {
+        match self.by_template.get(template) {
+            Some(entry) => entry.find(method).unwrap_or(&entry.name).clone(),
+            None => template.into(),
+        }
     }
 }
 
@@ -114,6 +173,27 @@ mod tests {
         );
         assert_eq!(find(Method::PUT, "/v1/things/{id}"), None);
         assert_eq!(find(Method::GET, "/v1/things"), None);
+    }
+
+    #[test]
+    fn a_request_operation_is_the_entry_else_the_shared_template() {
+        let mut table = table(&[("GET", "/v1/things/{id}", "/pkg.Svc/Get")]);
+        table.add_template("/plain/{name}");
+        assert_eq!(
+            &*table.operation(&Method::GET, "/v1/things/{id}"),
+            "/pkg.Svc/Get"
+        );
+        assert_eq!(
+            &*table.operation(&Method::POST, "/v1/things/{id}"),
+            "/v1/things/{id}"
+        );
+        // A recorded template is shared, not copied per request.
+        let (a, b) = (
+            table.operation(&Method::GET, "/plain/{name}"),
+            table.operation(&Method::GET, "/plain/{name}"),
+        );
+        assert!(Arc::ptr_eq(&a, &b) && &*a == "/plain/{name}");
+        assert_eq!(&*table.operation(&Method::GET, "/unknown"), "/unknown");
     }
 
     #[test]

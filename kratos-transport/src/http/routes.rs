@@ -81,10 +81,11 @@ impl Routes {
         self.router
     }
 
-    /// Changes the router, keeping the operations (for the server builder's
-    /// `route` and `layer`).
-    pub(super) fn map_router(mut self, f: impl FnOnce(Router) -> Router) -> Self {
-        self.router = f(self.router);
+    /// Adds a route, recording its template (for the server builder's
+    /// `route`).
+    pub(super) fn route(mut self, path: &str, method_router: axum::routing::MethodRouter) -> Self {
+        self.router = self.router.route(path, method_router);
+        self.operations.add_template(path);
         self
     }
 

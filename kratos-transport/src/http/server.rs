@@ -120,9 +120,7 @@ impl HttpServerBuilder {
 
     /// Adds a route, as [`Router::route`](axum::Router::route).
     pub fn route(mut self, path: &str, method_router: MethodRouter) -> Self {
-        self.routes = self
-            .routes
-            .map_router(|router| router.route(path, method_router));
+        self.routes = self.routes.route(path, method_router);
         self
     }
 
@@ -226,7 +224,12 @@ impl HttpServerBuilder {
 
     /// The server.
     pub fn build(mut self) -> HttpServer {
-        let (router, operations) = self.routes.into_parts();
+        let (router, mut operations) = self.routes.into_parts();
+        // The routes added here and at start share their template names.
+        for (path, _) in &self.unlayered {
+            operations.add_template(path);
+        }
+        operations.add_template(HEALTH_PATH);
         let mut router = router
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
