@@ -1,7 +1,7 @@
 //! The layer that puts [`TransportInfo`] and [`AppInfo`] on every request,
 //! outside every user middleware.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use axum::extract::MatchedPath;
@@ -19,23 +19,50 @@ use crate::http::operations::Operations;
 /// `kratos-build`), else the matched route template (`/v1/users/{id}`);
 /// empty when no route matched, so that a client probing random paths
 /// cannot grow the metrics' operation label without bound.
+///
+/// An HTTP server makes its layer when it is built, so that the layer shares
+/// a route's boxed service with the outermost user layer (one level of
+/// boxing per request instead of two), and binds it to its endpoint and app
+/// when it starts.
 #[derive(Debug, Clone)]
 pub(crate) struct TransportInfoLayer {
     kind: Kind,
-    endpoint: Arc<str>,
-    app: AppInfo,
+    bound: Arc<OnceLock<Bound>>,
     operations: Arc<Operations>,
 }
 
+/// What a server knows of itself once it listens.
+#[derive(Debug)]
+struct Bound {
+    endpoint: Arc<str>,
+    app: AppInfo,
+}
+
 impl TransportInfoLayer {
-    /// A layer with no recorded operations.
+    /// A layer with no recorded operations, bound to `endpoint` and `app`.
     pub(crate) fn new(kind: Kind, endpoint: &str, app: AppInfo) -> Self {
+        let layer = Self::unbound(kind);
+        layer.bind(endpoint, app);
+        layer
+    }
+
+    /// A layer to be bound when its server starts: until then its requests
+    /// get no info (none is served before).
+    pub(crate) fn unbound(kind: Kind) -> Self {
         Self {
             kind,
-            endpoint: endpoint.into(),
-            app,
+            bound: Arc::default(),
             operations: Arc::default(),
         }
+    }
+
+    /// Binds the layer, and every clone of it, to its server's endpoint and
+    /// app. Once: a server starts once.
+    pub(crate) fn bind(&self, endpoint: &str, app: AppInfo) {
+        let _ = self.bound.set(Bound {
+            endpoint: endpoint.into(),
+            app,
+        });
     }
 
     /// Looks the operation of a matched HTTP route up in `operations` (the
@@ -77,7 +104,10 @@ where
     }
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
-        let (kind, endpoint) = (self.layer.kind, self.layer.endpoint.clone());
+        let Some(bound) = self.layer.bound.get() else {
+            return self.inner.call(req);
+        };
+        let (kind, endpoint) = (self.layer.kind, bound.endpoint.clone());
         let info = match (kind, req.extensions().get::<MatchedPath>()) {
             // Routes generated from a `.proto` record the gRPC method.
             (Kind::Http, Some(matched)) => {
@@ -88,7 +118,7 @@ where
             _ => TransportInfo::for_path(kind, &req, endpoint),
         };
         req.extensions_mut().insert(info);
-        req.extensions_mut().insert(self.layer.app.clone());
+        req.extensions_mut().insert(bound.app.clone());
         self.inner.call(req)
     }
 }

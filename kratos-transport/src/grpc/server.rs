@@ -189,7 +189,7 @@ impl GrpcServerBuilder {
 
     /// The server.
     pub fn build(self) -> GrpcServer {
-        let router = self.layers.apply(self.routes.into_axum_router());
+        let router = self.layers.apply(self.routes.into_axum_router(), None);
         let listener = Listener::new(
             "grpc",
             self.address,

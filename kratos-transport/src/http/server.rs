@@ -17,7 +17,6 @@ use tower_service::Service;
 use super::Routes;
 use super::body::GuardedLayer;
 use super::encoders::{Encoders, ErrorEncoder, RequestDecoder, ResponseEncoder};
-use super::operations::Operations;
 use crate::Limits;
 use crate::info::TransportInfoLayer;
 use crate::layers::Layers;
@@ -51,8 +50,9 @@ pub const HEALTH_PATH: &str = "/health";
 #[derive(Debug)]
 pub struct HttpServer {
     listener: Listener,
-    /// The gRPC operations of the generated routes merged into this server.
-    operations: Arc<Operations>,
+    /// Puts the transport info on every request: bound to the endpoint and
+    /// app when the server starts.
+    info: TransportInfoLayer,
 }
 
 /// Builds an [`HttpServer`]: address, routes, layers, limits, in any order.
@@ -238,12 +238,13 @@ impl HttpServerBuilder {
             self.encoders.body_limit = self.limits.body_limit();
             router = router.layer(self.encoders);
         }
-        let router = self.layers.apply(router);
+        let info = TransportInfoLayer::unbound(Kind::Http).with_operations(Arc::new(operations));
+        let router = self.layers.apply(router, Some(info.clone()));
         let router = self
             .unlayered
             .into_iter()
             .fold(router, |router, (path, method_router)| {
-                router.route(&path, method_router)
+                router.route(&path, method_router.layer(info.clone()))
             })
             // The unlayered routes' wrong methods get the Kratos 405 too.
             .method_not_allowed_fallback(method_not_allowed);
@@ -257,10 +258,7 @@ impl HttpServerBuilder {
         );
         #[cfg(feature = "tls")]
         let listener = listener.with_tls(self.tls);
-        HttpServer {
-            listener,
-            operations: Arc::new(operations),
-        }
+        HttpServer { listener, info }
     }
 }
 
@@ -272,12 +270,9 @@ impl Server for HttpServer {
         let body_limit = DefaultBodyLimit::max(limits.body_limit());
         self.listener
             .start(|router, endpoint| {
-                let router = router
-                    .route(HEALTH_PATH, get(health).with_state(ctx.health().clone()))
-                    .layer(
-                        TransportInfoLayer::new(Kind::Http, endpoint, ctx.app().clone())
-                            .with_operations(self.operations.clone()),
-                    );
+                self.info.bind(endpoint, ctx.app().clone());
+                let health = get(health).with_state(ctx.health().clone());
+                let router = router.route(HEALTH_PATH, health.layer(self.info.clone()));
                 // Outside routing, so without a per-route box: every body
                 // is guarded and every extractor reads up to the limit.
                 guard.layer(body_limit.layer(router))
