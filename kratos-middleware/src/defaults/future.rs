@@ -9,6 +9,7 @@ use bytes::Bytes;
 use http::Response;
 use http_body::Body as HttpBody;
 use kratos_core::{Kind, Metadata, TransportInfo};
+use tokio::time::Instant;
 
 use crate::BoxError;
 use crate::body::FromBody;
@@ -30,14 +31,14 @@ pub(super) struct Call {
     #[cfg(feature = "metrics")]
     pub(super) measure: Measure,
     pub(super) incoming: Option<Arc<Metadata>>,
-    pub(super) timer: Timer,
+    pub(super) deadline: Instant,
 }
 
 impl Call {
     /// Runs `poll` as each layer of the chain would have it run: inside the
     /// span's context, with the call's metadata and deadline.
     fn scoped<R>(&self, poll: impl FnOnce() -> R) -> R {
-        let poll = move || DEADLINE.sync_scope(self.timer.deadline(), poll);
+        let poll = move || DEADLINE.sync_scope(self.deadline, poll);
         let poll = move || match &self.incoming {
             Some(md) => INCOMING.sync_scope(md.clone(), poll),
             None => poll(),
@@ -64,7 +65,7 @@ pin_project_lite::pin_project! {
     #[allow(missing_docs)]
     pub enum ResponseFuture<F, B> {
         /// The handler runs.
-        Running { #[pin] fut: F, call: Call },
+        Running { #[pin] fut: F, #[pin] timer: Timer, call: Call },
         /// Making the call panicked.
         Done { res: Option<Response<B>> },
     }
@@ -72,7 +73,8 @@ pin_project_lite::pin_project! {
 
 impl<F, B> ResponseFuture<F, B> {
     pub(super) fn running(fut: F, call: Call) -> Self {
-        Self::Running { fut, call }
+        let timer = Timer::new(call.deadline);
+        Self::Running { fut, timer, call }
     }
 
     pub(super) fn done(res: Response<B>) -> Self {
@@ -90,14 +92,14 @@ where
     type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (fut, call) = match self.project() {
-            Proj::Running { fut, call } => (fut, call),
+        let (fut, mut timer, call) = match self.project() {
+            Proj::Running { fut, timer, call } => (fut, timer, call),
             Proj::Done { res } => {
                 return Poll::Ready(Ok(res.take().expect("polled after completion")));
             }
         };
         // The deadline first, as the timeout layer checks it.
-        let result = if call.timer.fired(cx) {
+        let result = if timer.as_mut().fired(cx) {
             Ok(timed_out(call.kind))
         } else {
             let polled =
@@ -108,7 +110,7 @@ where
                     return Poll::Ready(Ok(res));
                 }
                 Ok(Poll::Ready(result)) => result,
-                Ok(Poll::Pending) if call.timer.arm(cx) => Ok(timed_out(call.kind)),
+                Ok(Poll::Pending) if timer.arm(cx) => Ok(timed_out(call.kind)),
                 Ok(Poll::Pending) => return Poll::Pending,
             }
         };

@@ -55,7 +55,7 @@ use crate::metadata::MetadataLayer;
 #[cfg(feature = "metrics")]
 use crate::metrics::MetricsLayer;
 use crate::recovery::{RecoveryLayer, in_call, recovered};
-use crate::timeout::{Timer, server_deadline};
+use crate::timeout::server_deadline;
 #[cfg(feature = "otel")]
 use crate::tracing::TracingLayer;
 use crate::util::kind_of;
@@ -154,7 +154,7 @@ where
             #[cfg(feature = "metrics")]
             measure: parts.metrics.measure(kind, &req, now),
             incoming: parts.metadata.incoming(&mut req),
-            timer: Timer::new(server_deadline(parts.timeout, &req, now)),
+            deadline: server_deadline(parts.timeout, &req, now),
             info,
         };
         let inner = &mut self.inner;

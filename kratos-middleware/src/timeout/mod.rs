@@ -135,12 +135,15 @@ pub(crate) fn timed_out<B: FromBody>(kind: Kind) -> Response<B> {
     reject(kind, &Error::gateway_timeout(REASON, "deadline exceeded"))
 }
 
-/// A call's deadline and its timer, armed only once the call was found not
-/// ready (so fast calls pay for no timer).
-#[derive(Debug)]
-pub(crate) struct Timer {
-    deadline: Instant,
-    sleep: Option<Pin<Box<Sleep>>>,
+pin_project_lite::pin_project! {
+    /// A call's deadline and its timer, armed only once the call was found
+    /// not ready (so fast calls pay for no timer), in place (no allocation).
+    #[derive(Debug)]
+    pub(crate) struct Timer {
+        deadline: Instant,
+        #[pin]
+        sleep: Option<Sleep>,
+    }
 }
 
 impl Timer {
@@ -151,30 +154,23 @@ impl Timer {
         }
     }
 
-    /// The deadline.
-    pub(crate) fn deadline(&self) -> Instant {
-        self.deadline
-    }
-
     /// Whether an armed timer has fired: checked before the call is polled,
     /// so that when the deadline passed an inner timeout racing ours (tonic's
     /// channel enforces `grpc-timeout` too) does not win.
-    pub(crate) fn fired(&mut self, cx: &mut Context<'_>) -> bool {
-        self.sleep
-            .as_mut()
-            .is_some_and(|sleep| sleep.as_mut().poll(cx).is_ready())
+    pub(crate) fn fired(self: Pin<&mut Self>, cx: &mut Context<'_>) -> bool {
+        (self.project().sleep.as_pin_mut()).is_some_and(|sleep| sleep.poll(cx).is_ready())
     }
 
     /// Arms the timer after the call was found not ready (once; later calls
     /// do nothing); whether the deadline has passed already.
-    pub(crate) fn arm(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.sleep.is_some() {
+    pub(crate) fn arm(self: Pin<&mut Self>, cx: &mut Context<'_>) -> bool {
+        let mut this = self.project();
+        if this.sleep.is_some() {
             return false;
         }
-        let mut sleep = Box::pin(tokio::time::sleep_until(self.deadline));
-        let passed = sleep.as_mut().poll(cx).is_ready();
-        self.sleep = Some(sleep);
-        passed
+        this.sleep
+            .set(Some(tokio::time::sleep_until(*this.deadline)));
+        (this.sleep.as_pin_mut()).is_some_and(|sleep| sleep.poll(cx).is_ready())
     }
 }
 
@@ -183,6 +179,7 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         fut: TaskLocalFuture<Instant, F>,
+        #[pin]
         timer: Timer,
         kind: Kind,
     }
@@ -196,8 +193,8 @@ where
     type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if this.timer.fired(cx) {
+        let mut this = self.project();
+        if this.timer.as_mut().fired(cx) {
             return Poll::Ready(Ok(timed_out(*this.kind)));
         }
         if let Poll::Ready(out) = this.fut.poll(cx) {
