@@ -14,6 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use kratos_core::Error;
+use socket2::{SockRef, TcpKeepalive};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
@@ -90,6 +91,8 @@ struct Tokens {
     header_read_timeout: Duration,
     /// A connection with no call in flight for this long closes.
     idle_timeout: Duration,
+    /// The kernel's keepalive of accepted connections.
+    tcp_keepalive: Option<TcpKeepalive>,
 }
 
 impl Tokens {
@@ -103,6 +106,7 @@ impl Tokens {
             evict: Arc::default(),
             header_read_timeout: limits.header_read_timeout(),
             idle_timeout: limits.idle_timeout(),
+            tcp_keepalive: limits.tcp_keepalive().map(tcp_keepalive),
         }
     }
 }
@@ -347,6 +351,14 @@ impl Capped {
     }
 }
 
+/// TCP keepalive after `idle` of silence: three probes a third of it apart.
+fn tcp_keepalive(idle: Duration) -> TcpKeepalive {
+    TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval((idle / 3).max(Duration::from_secs(1)))
+        .with_retries(3)
+}
+
 /// Serves one accepted connection; with TLS, after its handshake (in this
 /// task, never in the accept loop, and within the header-read timeout: a
 /// client trickling its handshake is a slow client like any other).
@@ -359,6 +371,9 @@ async fn serve_connection<S: HttpService>(
     tls: Option<Acceptor>,
 ) {
     let _ = stream.set_nodelay(true);
+    if let Some(keepalive) = &tokens.tcp_keepalive {
+        let _ = SockRef::from(&stream).set_tcp_keepalive(keepalive);
+    }
     let activity = Activity::new();
     // HTTP/2 and protocol detection have no header timer of their own: a
     // connection that sends nothing is closed here.

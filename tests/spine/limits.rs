@@ -323,3 +323,67 @@ async fn with_256_descriptors_300_idle_connections_do_not_lock_out_a_normal_requ
     drop(child.stdin.take());
     let _ = child.wait();
 }
+
+/// The keepalive timer of the server's end of a loopback connection from
+/// `client` to `server`, as `/proc/net/tcp` shows it: `Some(seconds left)`
+/// when the kernel runs TCP keepalive on it, `None` when no timer is set.
+#[cfg(target_os = "linux")]
+fn server_keepalive_timer(server: SocketAddr, client: SocketAddr) -> Option<u64> {
+    let hex = |a: SocketAddr| match a {
+        SocketAddr::V4(v4) => format!(
+            "{:08X}:{:04X}",
+            u32::from_le_bytes(v4.ip().octets()),
+            v4.port()
+        ),
+        SocketAddr::V6(_) => unreachable!("loopback IPv4"),
+    };
+    let (local, remote) = (hex(server), hex(client));
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let line = table
+        .lines()
+        .find(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 5 && f[1] == local && f[2] == remote
+        })
+        .unwrap_or_else(|| panic!("no socket {local} -> {remote} in\n{table}"));
+    // Field 5 is `timer:jiffies left`; timer 2 is keepalive.
+    let timer = line.split_whitespace().nth(5).expect("a timer field");
+    let (kind, left) = timer.split_once(':').expect("timer:when");
+    (kind == "02").then(|| u64::from_str_radix(left, 16).expect("hex jiffies") / 100)
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn accepted_connections_get_tcp_keepalive_unless_turned_off() {
+    for (limits, expect_keepalive) in [
+        (Limits::default(), true),
+        (Limits::default().with_tcp_keepalive(None), false),
+    ] {
+        let http = HttpServer::builder()
+            .address(([127, 0, 0, 1], 0))
+            .route("/notes", post(echo))
+            .limits(limits)
+            .build();
+        let app = start_app(App::builder().name("keepalive").server(http)).await;
+        let server = addr(&app, "http://");
+        let mut stream = TcpStream::connect(server).await.unwrap();
+        // One answered request: the server has accepted and set up the
+        // connection by then.
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 256];
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
+        let left = server_keepalive_timer(server, stream.local_addr().unwrap());
+        match (expect_keepalive, left) {
+            // The default: probes start after 60 s of silence.
+            (true, Some(left)) => assert!(left <= 60, "{left} s"),
+            (false, None) => {}
+            other => panic!("keepalive expected {expect_keepalive}, timer {other:?}"),
+        }
+        drop(stream);
+        app.stop().await.unwrap();
+    }
+}
