@@ -5,6 +5,7 @@ use std::fmt::Display;
 
 use http::{Request, Response};
 use kratos_core::Kind;
+use kratos_core::transport::headers::{BAGGAGE, TRACEPARENT};
 use opentelemetry::trace::{Span as _, TraceContextExt};
 
 use super::layer::Propagator;
@@ -26,15 +27,25 @@ pub(crate) struct CallSpan {
 impl CallSpan {
     /// Starts the span of `req`: a server's parent comes from the request
     /// headers, a client's is the current context, whose span context and
-    /// baggage the client then writes into the headers.
+    /// baggage the client then writes into the headers. `w3c`: the
+    /// propagator is the default one, so a request without `traceparent`
+    /// and `baggage` has nothing it would extract (what it would return,
+    /// the current context, is taken without asking it).
     pub(super) fn start<B>(
         side: Side,
         propagator: &Propagator,
+        w3c: bool,
         kind: Kind,
         req: &mut Request<B>,
     ) -> Self {
+        let headers = req.headers();
         let parent = match side {
-            Side::Server => propagator.extract(&HeaderExtractor(req.headers())),
+            Side::Server
+                if w3c && !headers.contains_key(TRACEPARENT) && !headers.contains_key(BAGGAGE) =>
+            {
+                opentelemetry::Context::current()
+            }
+            Side::Server => propagator.extract(&HeaderExtractor(headers)),
             Side::Client => opentelemetry::Context::current(),
         };
         let span = span::start(side, kind, req, &parent);

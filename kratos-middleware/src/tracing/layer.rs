@@ -41,6 +41,9 @@ fn default_propagator() -> Propagator {
 pub struct TracingLayer {
     side: Side,
     propagator: Propagator,
+    /// Whether `propagator` is the default one, which reads nothing but the
+    /// W3C fields: a request without them then has nothing to extract.
+    w3c: bool,
 }
 
 impl TracingLayer {
@@ -53,6 +56,7 @@ impl TracingLayer {
         Self {
             side: Side::Server,
             propagator: default_propagator(),
+            w3c: true,
         }
     }
 
@@ -64,6 +68,7 @@ impl TracingLayer {
         Self {
             side: Side::Client,
             propagator: default_propagator(),
+            w3c: true,
         }
     }
 
@@ -75,12 +80,13 @@ impl TracingLayer {
         propagator: impl TextMapPropagator + Send + Sync + 'static,
     ) -> Self {
         self.propagator = Arc::new(propagator);
+        self.w3c = false;
         self
     }
 
     /// Starts the span of one call, as the layer's service does.
     pub(crate) fn start_span<B>(&self, kind: Kind, req: &mut Request<B>) -> CallSpan {
-        CallSpan::start(self.side, &self.propagator, kind, req)
+        CallSpan::start(self.side, &self.propagator, self.w3c, kind, req)
     }
 }
 
@@ -92,6 +98,7 @@ impl<S> Layer<S> for TracingLayer {
             inner,
             side: self.side,
             propagator: self.propagator.clone(),
+            w3c: self.w3c,
         }
     }
 }

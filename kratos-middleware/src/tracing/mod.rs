@@ -161,6 +161,7 @@ pub struct Tracing<S> {
     inner: S,
     side: Side,
     propagator: layer::Propagator,
+    w3c: bool,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Tracing<S>
@@ -177,7 +178,13 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let span = CallSpan::start(self.side, &self.propagator, kind_of(&req), &mut req);
+        let span = CallSpan::start(
+            self.side,
+            &self.propagator,
+            self.w3c,
+            kind_of(&req),
+            &mut req,
+        );
         ResponseFuture::new(self.inner.call(req), span)
     }
 }
