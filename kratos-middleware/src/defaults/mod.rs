@@ -40,9 +40,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body::Body as HttpBody;
 use kratos_core::TransportInfo;
+use kratos_core::transport::headers::{BAGGAGE, GRPC_TIMEOUT, TRACEPARENT};
 use tokio::time::Instant;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -119,6 +120,22 @@ impl<S> Layer<S> for ServerDefaults {
     }
 }
 
+/// The headers the chain reads besides metadata, found in one pass over the
+/// request's few headers instead of a hashed lookup each: whether a W3C
+/// trace field (`traceparent`, `baggage`) is there, and the caller's
+/// `grpc-timeout`.
+fn scan(headers: &HeaderMap) -> (bool, Option<&HeaderValue>) {
+    let (mut w3c, mut timeout) = (false, None);
+    for (name, value) in headers {
+        if name == TRACEPARENT || name == BAGGAGE {
+            w3c = true;
+        } else if name == GRPC_TIMEOUT {
+            timeout = Some(value);
+        }
+    }
+    (w3c, timeout)
+}
+
 /// The service of [`ServerDefaults`].
 #[derive(Debug, Clone)]
 pub struct Defaults<S> {
@@ -146,15 +163,19 @@ where
         let kind = kind_of(&req);
         let info = TransportInfo::from_request(&req).cloned();
         let now = Instant::now();
+        let (w3c_seen, asked) = scan(req.headers());
+        let deadline = server_deadline(parts.timeout, asked, now);
+        #[cfg(not(feature = "otel"))]
+        let _ = w3c_seen;
         let call = Call {
             kind,
             handler: parts.recovery.handler.clone(),
             #[cfg(feature = "otel")]
-            span: parts.tracing.start_span(kind, &mut req),
+            span: parts.tracing.start_span(kind, &mut req, w3c_seen),
             #[cfg(feature = "metrics")]
             measure: parts.metrics.measure(kind, &req, now),
             incoming: parts.metadata.incoming(&mut req),
-            deadline: server_deadline(parts.timeout, &req, now),
+            deadline,
             info,
         };
         let inner = &mut self.inner;

@@ -110,7 +110,7 @@ where
             }
             deadline
         } else {
-            server_deadline(self.timeout, &req, now)
+            server_deadline(self.timeout, req.headers().get(GRPC_TIMEOUT), now)
         };
         ResponseFuture {
             fut: DEADLINE.scope(deadline, self.inner.call(req)),
@@ -121,10 +121,14 @@ where
 }
 
 /// A server call's deadline: `timeout` after `now`, or sooner when the
-/// caller's `grpc-timeout` asks for less.
-pub(crate) fn server_deadline<B>(timeout: Duration, req: &Request<B>, now: Instant) -> Instant {
+/// caller's `grpc-timeout` (`asked`) asks for less.
+pub(crate) fn server_deadline(
+    timeout: Duration,
+    asked: Option<&HeaderValue>,
+    now: Instant,
+) -> Instant {
     let deadline = now + timeout;
-    match req.headers().get(GRPC_TIMEOUT).and_then(parse_grpc_timeout) {
+    match asked.and_then(parse_grpc_timeout) {
         Some(asked) => deadline.min(now + asked),
         None => deadline,
     }

@@ -26,27 +26,19 @@ pub(crate) struct CallSpan {
 
 impl CallSpan {
     /// Starts the span of `req`: a server's parent comes from the request
-    /// headers, a client's is the current context, whose span context and
-    /// baggage the client then writes into the headers. `w3c`: the
-    /// propagator is the default one, so a request without `traceparent`
-    /// and `baggage` has nothing it would extract (what it would return,
-    /// the current context, is taken without asking it).
+    /// headers (when `extract`; else it is the current context), a client's
+    /// is the current context, whose span context and baggage the client
+    /// then writes into the headers.
     pub(super) fn start<B>(
         side: Side,
         propagator: &Propagator,
-        w3c: bool,
+        extract: bool,
         kind: Kind,
         req: &mut Request<B>,
     ) -> Self {
-        let headers = req.headers();
         let parent = match side {
-            Side::Server
-                if w3c && !headers.contains_key(TRACEPARENT) && !headers.contains_key(BAGGAGE) =>
-            {
-                opentelemetry::Context::current()
-            }
-            Side::Server => propagator.extract(&HeaderExtractor(headers)),
-            Side::Client => opentelemetry::Context::current(),
+            Side::Server if extract => propagator.extract(&HeaderExtractor(req.headers())),
+            Side::Server | Side::Client => opentelemetry::Context::current(),
         };
         let span = span::start(side, kind, req, &parent);
         // The context the call runs in. A span that does not record needs no
@@ -106,6 +98,12 @@ impl CallSpan {
             }
         }
     }
+}
+
+/// Whether `headers` has a field the default W3C propagator reads: without
+/// one it would return the current context, so it need not be asked.
+pub(super) fn has_w3c_fields(headers: &http::HeaderMap) -> bool {
+    headers.contains_key(TRACEPARENT) || headers.contains_key(BAGGAGE)
 }
 
 /// The `tracing` span a server call's log events are recorded in, carrying

@@ -84,9 +84,17 @@ impl TracingLayer {
         self
     }
 
-    /// Starts the span of one call, as the layer's service does.
-    pub(crate) fn start_span<B>(&self, kind: Kind, req: &mut Request<B>) -> CallSpan {
-        CallSpan::start(self.side, &self.propagator, self.w3c, kind, req)
+    /// Starts the span of one call, as the layer's service does, for a
+    /// caller that already looked at the headers: `w3c_seen`, whether they
+    /// have `traceparent` or `baggage`.
+    pub(crate) fn start_span<B>(
+        &self,
+        kind: Kind,
+        req: &mut Request<B>,
+        w3c_seen: bool,
+    ) -> CallSpan {
+        let extract = !self.w3c || w3c_seen;
+        CallSpan::start(self.side, &self.propagator, extract, kind, req)
     }
 }
 

@@ -178,10 +178,11 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let extract = !self.w3c || call::has_w3c_fields(req.headers());
         let span = CallSpan::start(
             self.side,
             &self.propagator,
-            self.w3c,
+            extract,
             kind_of(&req),
             &mut req,
         );

@@ -109,3 +109,33 @@ async fn fused_defaults_answer_as_the_layered_chain() {
         assert!(seen.iter().any(|s| s == line), "no {line:?} in {seen:#?}");
     }
 }
+
+#[tokio::test]
+async fn fused_defaults_honour_a_shorter_grpc_timeout_from_the_caller() {
+    let s = serve(server_defaults().timeout(Duration::from_secs(600))).await;
+    // Raw HTTP/2 with the caller's deadline and a trace context: the headers
+    // the chain finds in one pass. Bounded: a deadline not honoured would
+    // wait for the server's 600 s.
+    let slow = HelloRequest {
+        name: "slow".into(),
+    };
+    let call = grpc_raw(
+        &s.grpc,
+        "/helloworld.v1.Greeter/SayHello",
+        &[
+            (
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ),
+            ("grpc-timeout", "50m"),
+        ],
+        &slow,
+    );
+    let headers = tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .expect("the caller's 50 ms deadline, not the server's 600 s");
+    let status = tonic::Status::from_header_map(&headers).expect("a status");
+    assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+    assert_eq!(kratos_core::Error::from_status(&status).reason(), "TIMEOUT");
+    s.stop().await;
+}
