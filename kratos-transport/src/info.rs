@@ -111,7 +111,10 @@ where
         let info = match (kind, req.extensions().get::<MatchedPath>()) {
             // Routes generated from a `.proto` record the gRPC method.
             (Kind::Http, Some(matched)) => {
-                let operation = (self.layer.operations).operation(req.method(), matched.as_str());
+                let operation = self
+                    .layer
+                    .operations
+                    .operation(req.method(), matched.as_str());
                 TransportInfo::new(kind, operation, endpoint)
             }
             (Kind::Http, None) => TransportInfo::new(kind, "", endpoint),

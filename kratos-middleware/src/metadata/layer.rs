@@ -63,9 +63,7 @@ impl MetadataLayer {
         Arc::make_mut(&mut self.constants).add(key, value);
         self
     }
-}
 
-impl MetadataLayer {
     /// A server call's metadata, from the constants and the request headers
     /// with the layer's prefixes: put in the request's extensions for the
     /// handler, and returned to be the call's [`incoming`](super::incoming)

@@ -37,18 +37,14 @@ impl Measure {
     /// `500` when the service failed, and the time since it started.
     pub(crate) fn finish<B, E>(&self, result: &Result<Response<B>, E>) {
         let seconds = self.start.elapsed().as_secs_f64();
-        let (code, reason) = match result {
-            Err(_) => (500, ""),
+        let record = |code, reason: &str| self.instruments.record(&self.op, code, reason, seconds);
+        match result {
+            Err(_) => record(500, ""),
             Ok(res) => match response_error(res) {
-                None => (res.status().as_u16(), ""),
-                Some(err) => return self.record(err.code(), err.reason(), seconds),
+                None => record(res.status().as_u16(), ""),
+                Some(err) => record(err.code(), err.reason()),
             },
-        };
-        self.record(code, reason, seconds);
-    }
-
-    fn record(&self, code: u16, reason: &str, seconds: f64) {
-        self.instruments.record(&self.op, code, reason, seconds);
+        }
     }
 }
 
