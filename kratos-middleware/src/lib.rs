@@ -37,7 +37,8 @@
 //! # Chains and matching
 //!
 //! [`Chain`] lists layers outermost first; [`server_defaults`] is recovery,
-//! tracing, request metrics, metadata and a 1 s timeout; [`client_defaults`]
+//! tracing, request metrics, metadata and a 1 s timeout, fused into one
+//! service (see [`defaults`]); [`client_defaults`]
 //! is tracing, request metrics and metadata. [`when`] binds a layer to the operations a
 //! [`Matcher`] selects: exact, prefix, regex (compiled once), a predicate,
 //! and their negation and combinations.
@@ -79,7 +80,8 @@
 //! # Structure
 //!
 //! - [`Middleware`], [`Next`], [`from_fn`], [`layer`]: writing a middleware.
-//! - [`Chain`], [`server_defaults`], [`client_defaults`]: lists of layers.
+//! - [`Chain`], [`client_defaults`]: lists of layers; [`server_defaults`]
+//!   ([`defaults`]): the default server chain as one service.
 //! - [`Matcher`], [`when`]: binding a layer to operations.
 //! - [`FromBody`]: the body types a layer can answer with.
 //! - [`context`]: the call's metadata and deadline, carried into spawned tasks.
