@@ -1,7 +1,10 @@
 //! The guard on every HTTP request body the server hands to its router: a
-//! declared length over the limit fails before anything is read, and a body
-//! that stops arriving fails after the body read timeout. Reading errors
-//! become Kratos errors (413, 408, 400) in one place.
+//! declared length over the limit fails before anything is read, a body
+//! that grows past it fails when it does (axum's `LengthLimitError`, which
+//! its extractors answer with 413: the server turns axum's own limit, a
+//! second boxed wrapper, off), and a body that stops arriving fails after
+//! the body read timeout. Reading errors become Kratos errors (413, 408,
+//! 400) in one place.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -12,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::StatusCode;
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::LengthLimitError;
+use http_body_util::{LengthLimitError, Limited};
 use kratos_core::Error;
 use tokio::time::Sleep;
 use tower_layer::Layer;
@@ -28,27 +31,31 @@ pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
 pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
 
 pin_project_lite::pin_project! {
-    /// A request body with a size limit checked against its declared length
-    /// and a read deadline armed the first time a read has to wait.
+    /// A request body with a size limit, checked against its declared length
+    /// first and then counted, and a read deadline armed the first time a
+    /// read has to wait.
     #[derive(Debug)]
     pub(crate) struct GuardedBody<B> {
         #[pin]
-        inner: B,
+        inner: Limited<B>,
         limit: usize,
         timeout: Duration,
-        checked: bool,
+        // The declared length is over the limit: the first read fails.
+        declared_too_large: bool,
         #[pin]
         deadline: Option<Sleep>,
     }
 }
 
-impl<B> GuardedBody<B> {
+impl<B: Body> GuardedBody<B> {
     pub(crate) fn new(inner: B, limit: usize, timeout: Duration) -> Self {
+        // Read before the wrapper: `Limited` caps the size hint it reports.
+        let declared_too_large = inner.size_hint().lower() > limit as u64;
         Self {
-            inner,
+            inner: Limited::new(inner, limit),
             limit,
             timeout,
-            checked: false,
+            declared_too_large,
             deadline: None,
         }
     }
@@ -67,15 +74,11 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let mut this = self.project();
-        if !*this.checked {
-            *this.checked = true;
-            let declared = this.inner.size_hint().lower();
-            if declared > *this.limit as u64 {
-                return Poll::Ready(Some(Err(BodyError::TooLarge(*this.limit).into())));
-            }
+        if std::mem::take(this.declared_too_large) {
+            return Poll::Ready(Some(Err(BodyError::TooLarge(*this.limit).into())));
         }
         match this.inner.poll_frame(cx) {
-            Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(Into::into))),
+            Poll::Ready(frame) => Poll::Ready(frame),
             Poll::Pending => {
                 if this.deadline.is_none() {
                     this.deadline.set(Some(tokio::time::sleep(*this.timeout)));
@@ -137,6 +140,7 @@ impl<S> Layer<S> for GuardedLayer {
 impl<S, B> Service<http::Request<B>> for Guarded<S>
 where
     S: Service<http::Request<GuardedBody<B>>>,
+    B: Body,
 {
     type Response = S::Response;
     type Error = S::Error;

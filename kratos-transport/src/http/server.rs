@@ -267,7 +267,9 @@ impl Server for HttpServer {
     async fn start(&self, ctx: ServerContext) -> Result<(), Error> {
         let limits = self.listener.limits();
         let guard = GuardedLayer::new(limits.body_limit(), limits.body_read_timeout());
-        let body_limit = DefaultBodyLimit::max(limits.body_limit());
+        // The guard counts bodies up to the limit; axum's own limit would
+        // wrap every body a second time, in a box.
+        let body_limit = DefaultBodyLimit::disable();
         self.listener
             .start(|router, endpoint| {
                 self.info.bind(endpoint, ctx.app().clone());

@@ -82,8 +82,9 @@ where
     F: Fn(Arc<T>, tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Reply>, tonic::Status>>,
 {
-    // The body limit is the server's (`Limits::with_body_limit`, set as
-    // axum's `DefaultBodyLimit`), or axum's 2 MB default outside a server.
+    // The body limit is the server's (`Limits::with_body_limit`, counted by
+    // its body guard, axum's own limit disabled), a route's
+    // `DefaultBodyLimit`, or axum's 2 MB default outside a server.
     let (mut parts, body) = req.with_limited_body().into_parts();
     let params = match Path::<HashMap<String, String>>::from_request_parts(&mut parts, &()).await {
         Ok(Path(params)) => params,
