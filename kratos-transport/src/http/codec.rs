@@ -59,7 +59,7 @@ impl<T: Serialize> IntoResponse for Json<T> {
         let mut response = axum::Json(self.0).into_response();
         if response.status().is_success() {
             // A reply the server's response encoder may re-encode.
-            response.extensions_mut().insert(super::encoders::JsonReply);
+            super::encoders::mark_reply(&mut response);
         }
         response
     }

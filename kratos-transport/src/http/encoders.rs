@@ -14,6 +14,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
@@ -37,9 +38,28 @@ pub type ErrorEncoder = Arc<dyn Fn(&HeaderMap, &Error) -> Response + Send + Sync
 pub type RequestDecoder = Arc<dyn Fn(&HeaderMap, Bytes) -> Result<Bytes, Error> + Send + Sync>;
 
 /// The mark of a JSON reply a [`ResponseEncoder`] may re-encode, set by
-/// generated routes and by [`Json`](super::Json).
+/// generated routes and by [`Json`](super::Json) through [`mark_reply`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JsonReply;
+
+/// Whether a server of this process was given a response encoder: until
+/// one is, nothing reads [`JsonReply`], and replies are not marked (the
+/// mark is a response extension: a map allocated per reply).
+static RESPONSE_ENCODERS: AtomicBool = AtomicBool::new(false);
+
+/// Records that a server has a response encoder (when its routes are
+/// wrapped in the hooks, before it serves a reply).
+fn response_encoders_used() {
+    RESPONSE_ENCODERS.store(true, Ordering::Relaxed);
+}
+
+/// Marks `response` as a JSON reply a response encoder may re-encode, when
+/// any server has one.
+pub(crate) fn mark_reply(response: &mut Response) {
+    if RESPONSE_ENCODERS.load(Ordering::Relaxed) {
+        response.extensions_mut().insert(JsonReply);
+    }
+}
 
 /// The hooks a server was given.
 #[derive(Clone, Default)]
@@ -72,6 +92,9 @@ impl<S> Layer<S> for Encoders {
     type Service = Encoding<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        if self.response.is_some() {
+            response_encoders_used();
+        }
         Encoding {
             inner,
             encoders: Arc::new(self.clone()),

@@ -37,9 +37,7 @@ pub(super) fn encode_reply<Reply: Serialize + prost::Message>(
     let mut response = Response::new(axum::body::Body::from(body));
     if !protobuf {
         // A reply the server's response encoder may re-encode.
-        response
-            .extensions_mut()
-            .insert(crate::http::encoders::JsonReply);
+        crate::http::encoders::mark_reply(&mut response);
     }
     let headers = response.headers_mut();
     for (name, value) in metadata.into_headers().iter() {
