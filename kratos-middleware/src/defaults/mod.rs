@@ -160,8 +160,8 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let parts = &*self.parts;
-        let kind = kind_of(&req);
         let info = TransportInfo::from_request(&req).cloned();
+        let kind = info.as_ref().map_or_else(|| kind_of(&req), TransportInfo::kind);
         let now = Instant::now();
         let (w3c_seen, asked) = scan(req.headers());
         let deadline = server_deadline(parts.timeout, asked, now);
