@@ -161,7 +161,9 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let parts = &*self.parts;
         let info = TransportInfo::from_request(&req).cloned();
-        let kind = info.as_ref().map_or_else(|| kind_of(&req), TransportInfo::kind);
+        let kind = info
+            .as_ref()
+            .map_or_else(|| kind_of(&req), TransportInfo::kind);
         let now = Instant::now();
         let (w3c_seen, asked) = scan(req.headers());
         let deadline = server_deadline(parts.timeout, asked, now);
