@@ -29,8 +29,8 @@ impl Methods {
     }
 }
 
-/// Route template → its name, shared, and the (methods, gRPC operation)
-/// pairs served there.
+/// Route template (shared, so a request's transport info does not copy it)
+/// → the (methods, gRPC operation) pairs served there.
 ///
 /// Owned by one [`HttpServer`](super::HttpServer) and read, behind an `Arc`,
 /// by its transport-info layer on every request; never changed once the
@@ -38,36 +38,24 @@ impl Methods {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Operations {
     /// FNV: a route template is looked up on every request.
-    by_template: FnvHashMap<String, Template>,
+    by_template: FnvHashMap<Arc<str>, Template>,
 }
 
-/// One route template of the table.
-#[derive(Debug, Clone)]
-struct Template {
-    /// The template, as the operation of a request no entry names: shared,
-    /// so a request's transport info does not copy it.
-    name: Arc<str>,
-    operations: Vec<(Methods, Arc<str>)>,
-}
+/// The operations of one route template.
+#[derive(Debug, Clone, Default)]
+struct Template(Vec<(Methods, Arc<str>)>);
 
 impl Template {
-    fn new(name: &str) -> Self {
-        Self {
-            name: name.into(),
-            operations: Vec::new(),
-        }
-    }
-
     /// Adds `(methods, operation)`, replacing an entry for the same methods.
     fn insert(&mut self, methods: Methods, operation: Arc<str>) {
-        self.operations.retain(|(m, _)| *m != methods);
-        self.operations.push((methods, operation));
+        self.0.retain(|(m, _)| *m != methods);
+        self.0.push((methods, operation));
     }
 
     /// The entry for `method` (a `GET` entry also answers `HEAD`), else the
     /// `*` entry.
     fn find(&self, method: &Method) -> Option<&Arc<str>> {
-        let entries = &self.operations;
+        let entries = &self.0;
         entries
             .iter()
             .find(|(m, _)| match m {
@@ -99,22 +87,14 @@ impl Operations {
     }
 
     fn template(&mut self, template: &str) -> &mut Template {
-        self.by_template
-            .entry(template.to_owned())
-            .or_insert_with(|| Template::new(template))
+        self.by_template.entry(template.into()).or_default()
     }
 
     /// Adds every entry of `other`; its entries win over equal ones here.
     pub(crate) fn extend(&mut self, other: Operations) {
         for (template, entries) in other.by_template {
-            let mine = self
-                .by_template
-                .entry(template)
-                .or_insert_with(|| Template {
-                    name: entries.name.clone(),
-                    operations: Vec::new(),
-                });
-            for (methods, operation) in entries.operations {
+            let mine = self.by_template.entry(template).or_default();
+            for (methods, operation) in entries.0 {
                 mine.insert(methods, operation);
             }
         }
@@ -133,8 +113,8 @@ impl Operations {
     /// when it was recorded, copied otherwise: a route of a router merged
     /// as it is).
     pub(crate) fn operation(&self, method: &Method, template: &str) -> Arc<str> {
-        match self.by_template.get(template) {
-            Some(entry) => entry.find(method).unwrap_or(&entry.name).clone(),
+        match self.by_template.get_key_value(template) {
+            Some((name, entry)) => entry.find(method).unwrap_or(name).clone(),
             None => template.into(),
         }
     }
