@@ -31,14 +31,13 @@ pub(super) struct Call {
     #[cfg(feature = "metrics")]
     pub(super) measure: Measure,
     pub(super) incoming: Option<Arc<Metadata>>,
-    pub(super) deadline: Instant,
 }
 
 impl Call {
     /// Runs `poll` as each layer of the chain would have it run: inside the
-    /// span's context, with the call's metadata and deadline.
-    fn scoped<R>(&self, poll: impl FnOnce() -> R) -> R {
-        let poll = move || DEADLINE.sync_scope(self.deadline, poll);
+    /// span's context, with the call's metadata and `deadline`.
+    fn scoped<R>(&self, deadline: Instant, poll: impl FnOnce() -> R) -> R {
+        let poll = move || DEADLINE.sync_scope(deadline, poll);
         let poll = move || match &self.incoming {
             Some(md) => INCOMING.sync_scope(md.clone(), poll),
             None => poll(),
@@ -72,8 +71,8 @@ pin_project_lite::pin_project! {
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    pub(super) fn running(fut: F, call: Call) -> Self {
-        let timer = Timer::new(call.deadline);
+    pub(super) fn running(fut: F, call: Call, deadline: Instant) -> Self {
+        let timer = Timer::new(deadline);
         Self::Running { fut, timer, call }
     }
 
@@ -102,8 +101,10 @@ where
         let result = if timer.as_mut().fired(cx) {
             Ok(timed_out(call.kind))
         } else {
-            let polled =
-                in_call(|| catch_unwind(AssertUnwindSafe(|| call.scoped(|| fut.poll(cx)))));
+            let deadline = timer.deadline();
+            let polled = in_call(|| {
+                catch_unwind(AssertUnwindSafe(|| call.scoped(deadline, || fut.poll(cx))))
+            });
             match polled {
                 Err(payload) => {
                     let res = recovered(call.kind, call.info.as_ref(), &*payload, &call.handler);

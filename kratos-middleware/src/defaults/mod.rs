@@ -34,7 +34,6 @@
 mod future;
 
 use std::fmt::Display;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -55,7 +54,7 @@ use crate::body::FromBody;
 use crate::metadata::MetadataLayer;
 #[cfg(feature = "metrics")]
 use crate::metrics::MetricsLayer;
-use crate::recovery::{RecoveryLayer, in_call, recovered};
+use crate::recovery::{self, RecoveryLayer};
 use crate::timeout::server_deadline;
 #[cfg(feature = "otel")]
 use crate::tracing::TracingLayer;
@@ -177,18 +176,17 @@ where
             #[cfg(feature = "metrics")]
             measure: parts.metrics.measure(kind, &req, now),
             incoming: parts.metadata.incoming(&mut req),
-            deadline,
             info,
         };
-        let inner = &mut self.inner;
-        match catch_unwind(AssertUnwindSafe(|| in_call(|| inner.call(req)))) {
-            Ok(fut) => ResponseFuture::running(fut, call),
-            Err(payload) => ResponseFuture::done(recovered(
-                kind,
-                call.info.as_ref(),
-                &*payload,
-                &call.handler,
-            )),
+        match recovery::call(
+            &mut self.inner,
+            req,
+            kind,
+            call.info.as_ref(),
+            &call.handler,
+        ) {
+            Ok(fut) => ResponseFuture::running(fut, call, deadline),
+            Err(res) => ResponseFuture::done(res),
         }
     }
 }

@@ -146,6 +146,23 @@ pub(crate) fn recovered<B: FromBody>(
     reject(kind, &handler(&message))
 }
 
+/// Makes the call of `inner` marked as a recovered call: its future, or the
+/// answer to a panic while making it (logged, `handler`'s error for `kind`).
+pub(crate) fn call<S, R, B>(
+    inner: &mut S,
+    req: R,
+    kind: Kind,
+    info: Option<&TransportInfo>,
+    handler: &PanicHandler,
+) -> Result<S::Future, Response<B>>
+where
+    S: Service<R>,
+    B: FromBody,
+{
+    catch_unwind(AssertUnwindSafe(|| in_call(|| inner.call(req))))
+        .map_err(|payload| recovered(kind, info, &*payload, handler))
+}
+
 /// `res` with its body guarded when it is a gRPC stream still to come (no
 /// `grpc-status` in its head): a panic while the body is polled then ends it
 /// with the error in its trailers. `info` is taken only then.
@@ -198,16 +215,14 @@ where
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let kind = kind_of(&req);
         let info = TransportInfo::from_request(&req).cloned();
-        match catch_unwind(AssertUnwindSafe(|| in_call(|| self.inner.call(req)))) {
+        match call(&mut self.inner, req, kind, info.as_ref(), &self.handler) {
             Ok(fut) => ResponseFuture::Running {
                 fut: AssertUnwindSafe(fut).catch_unwind(),
                 kind,
                 info,
                 handler: self.handler.clone(),
             },
-            Err(payload) => ResponseFuture::Done {
-                res: Some(recovered(kind, info.as_ref(), &*payload, &self.handler)),
-            },
+            Err(res) => ResponseFuture::Done { res: Some(res) },
         }
     }
 }

@@ -158,6 +158,11 @@ impl Timer {
         }
     }
 
+    /// The deadline.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
     /// Whether an armed timer has fired: checked before the call is polled,
     /// so that when the deadline passed an inner timeout racing ours (tonic's
     /// channel enforces `grpc-timeout` too) does not win.
