@@ -148,6 +148,7 @@ pub(crate) fn recovered<B: FromBody>(
 
 /// Makes the call of `inner` marked as a recovered call: its future, or the
 /// answer to a panic while making it (logged, `handler`'s error for `kind`).
+#[inline]
 pub(crate) fn call<S, R, B>(
     inner: &mut S,
     req: R,
