@@ -8,8 +8,7 @@ use kratos_core::Kind;
 use kratos_core::transport::headers::{BAGGAGE, TRACEPARENT};
 use opentelemetry::trace::{Span as _, TraceContextExt};
 
-use super::layer::Propagator;
-use super::{HeaderExtractor, HeaderInjector, Side, span};
+use super::{HeaderExtractor, HeaderInjector, Side, TracingLayer, span};
 
 /// The span of one call: the context its inner service is polled in, the
 /// `tracing` span its log events carry, and whether it records (and so must
@@ -30,17 +29,17 @@ impl CallSpan {
     /// is the current context, whose span context and baggage the client
     /// then writes into the headers.
     pub(super) fn start<B>(
-        side: Side,
-        propagator: &Propagator,
+        layer: &TracingLayer,
         extract: bool,
         kind: Kind,
         req: &mut Request<B>,
     ) -> Self {
+        let (side, propagator) = (layer.side, &layer.propagator);
         let parent = match side {
             Side::Server if extract => propagator.extract(&HeaderExtractor(req.headers())),
             Side::Server | Side::Client => opentelemetry::Context::current(),
         };
-        let span = span::start(side, kind, req, &parent);
+        let span = span::start(&layer.tracer, side, kind, req, &parent);
         // The context the call runs in. A span that does not record needs no
         // status and no end: its span context alone is enough to propagate.
         // Without a provider there is not even that: a client then runs in

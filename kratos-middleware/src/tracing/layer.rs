@@ -7,7 +7,8 @@ use super::propagation::{Baggage, TraceContext};
 use http::Request;
 use kratos_core::Kind;
 
-use super::{CallSpan, Side, Tracing};
+use super::tracer::LayerTracer;
+use super::{CallSpan, Side, Tracing, call};
 
 /// A propagator the layer extracts and injects with.
 pub(super) type Propagator = Arc<dyn TextMapPropagator + Send + Sync>;
@@ -39,11 +40,12 @@ fn default_propagator() -> Propagator {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct TracingLayer {
-    side: Side,
-    propagator: Propagator,
+    pub(super) side: Side,
+    pub(super) propagator: Propagator,
     /// Whether `propagator` is the default one, which reads nothing but the
     /// W3C fields: a request without them then has nothing to extract.
     w3c: bool,
+    pub(super) tracer: LayerTracer,
 }
 
 impl TracingLayer {
@@ -57,6 +59,7 @@ impl TracingLayer {
             side: Side::Server,
             propagator: default_propagator(),
             w3c: true,
+            tracer: LayerTracer::default(),
         }
     }
 
@@ -69,6 +72,7 @@ impl TracingLayer {
             side: Side::Client,
             propagator: default_propagator(),
             w3c: true,
+            tracer: LayerTracer::default(),
         }
     }
 
@@ -94,7 +98,13 @@ impl TracingLayer {
         w3c_seen: bool,
     ) -> CallSpan {
         let extract = !self.w3c || w3c_seen;
-        CallSpan::start(self.side, &self.propagator, extract, kind, req)
+        CallSpan::start(self, extract, kind, req)
+    }
+
+    /// Starts the span of one call, as the layer's service does.
+    pub(super) fn start_call<B>(&self, kind: Kind, req: &mut Request<B>) -> CallSpan {
+        let w3c_seen = self.w3c && call::has_w3c_fields(req.headers());
+        self.start_span(kind, req, w3c_seen)
     }
 }
 
@@ -104,9 +114,7 @@ impl<S> Layer<S> for TracingLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Tracing {
             inner,
-            side: self.side,
-            propagator: self.propagator.clone(),
-            w3c: self.w3c,
+            layer: self.clone(),
         }
     }
 }

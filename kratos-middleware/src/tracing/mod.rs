@@ -18,9 +18,13 @@
 //! [`Context`](opentelemetry::Context): a handler, and any client call it
 //! makes, sees it as `Context::current()`.
 //!
-//! The tracer is `opentelemetry::global::tracer("kratos")`, looked up per
-//! call (a few tens of nanoseconds), so a provider installed after the layer
-//! was built is used from the next call on. Without a provider the layer
+//! The tracer is `opentelemetry::global::tracer("kratos")`. A layer looks it
+//! up per call until the global provider starts spans of its own, so a
+//! provider installed after the layer was built is used from the next call
+//! on; from then on the layer (and every service it built) keeps that tracer
+//! and saves the lookup, so a provider installed later still is not seen by
+//! it (as a Go Kratos tracer stays with the provider the global one first
+//! delegated to): install the provider before serving. Without a provider the layer
 //! records nothing but still carries the incoming trace context and baggage
 //! through to client calls, so a hop with no tracer does not break the
 //! fleet's trace (as with Go Kratos). `tracing::otlp` (feature `otlp`)
@@ -133,6 +137,7 @@ mod layer;
 pub mod otlp;
 pub mod propagation;
 mod span;
+mod tracer;
 
 use std::task::{Context, Poll};
 
@@ -159,9 +164,7 @@ enum Side {
 #[derive(Debug, Clone)]
 pub struct Tracing<S> {
     inner: S,
-    side: Side,
-    propagator: layer::Propagator,
-    w3c: bool,
+    layer: TracingLayer,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Tracing<S>
@@ -178,14 +181,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let extract = !self.w3c || call::has_w3c_fields(req.headers());
-        let span = CallSpan::start(
-            self.side,
-            &self.propagator,
-            extract,
-            kind_of(&req),
-            &mut req,
-        );
+        let span = self.layer.start_call(kind_of(&req), &mut req);
         ResponseFuture::new(self.inner.call(req), span)
     }
 }

@@ -5,30 +5,31 @@ use std::fmt::Display;
 
 use http::{Request, Response};
 use kratos_core::{Error, Kind, TransportInfo};
-use opentelemetry::global::{self, BoxedSpan};
-use opentelemetry::trace::{Span as _, SpanKind, SpanRef, Status, Tracer as _};
+use opentelemetry::global::BoxedSpan;
+use opentelemetry::trace::{Span as _, SpanBuilder, SpanKind, SpanRef, Status};
 use opentelemetry::{Context, KeyValue};
 
 use super::Side;
+use super::tracer::LayerTracer;
 use crate::BoxError;
 use crate::util::{operation_of, response_error};
 
-/// The instrumentation scope of every span the layer starts.
-const TRACER: &str = "kratos";
-
-/// Starts the span of `req` under `parent`, with attributes only if it
-/// records.
-pub(super) fn start<B>(side: Side, kind: Kind, req: &Request<B>, parent: &Context) -> BoxedSpan {
-    let tracer = global::tracer(TRACER);
+/// Starts the span of `req` under `parent` with `tracer`, with attributes
+/// only if it records.
+pub(super) fn start<B>(
+    tracer: &LayerTracer,
+    side: Side,
+    kind: Kind,
+    req: &Request<B>,
+    parent: &Context,
+) -> BoxedSpan {
     let operation = operation_of(req);
     let span_kind = match side {
         Side::Server => SpanKind::Server,
         Side::Client => SpanKind::Client,
     };
-    let builder = tracer
-        .span_builder(operation.to_owned())
-        .with_kind(span_kind);
-    let mut span = tracer.build_with_context(builder, parent);
+    let builder = SpanBuilder::from_name(operation.to_owned()).with_kind(span_kind);
+    let mut span = tracer.start(builder, parent);
     if span.is_recording() {
         span.set_attributes(request_attributes(side, kind, operation, req));
     }

@@ -4,6 +4,7 @@
 //! A binary of its own: the tracer provider and propagator are process-wide
 //! globals, so these tests take [`GLOBALS`] while they run.
 
+mod binding;
 mod collector;
 mod sampled;
 mod servers;
