@@ -1,5 +1,5 @@
-//! The layer that puts [`TransportInfo`] and [`AppInfo`] on every request,
-//! outside every user middleware.
+//! The layer that puts [`TransportInfo`], carrying the [`AppInfo`], on
+//! every request, outside every user middleware.
 
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -11,7 +11,9 @@ use tower_service::Service;
 
 use crate::http::operations::Operations;
 
-/// Inserts [`TransportInfo`] and [`AppInfo`] into each request's extensions.
+/// Inserts [`TransportInfo`] with the server's [`AppInfo`] into each
+/// request's extensions (one extension for both: each one a request carries
+/// costs an allocation and grows the map).
 ///
 /// The operation is the gRPC path (`/pkg.Service/Method`) for gRPC and, for
 /// HTTP, the operation the server's [`Routes`](crate::http::Routes) recorded
@@ -108,6 +110,7 @@ where
             return self.inner.call(req);
         };
         let (kind, endpoint) = (self.layer.kind, bound.endpoint.clone());
+        let app = bound.app.clone();
         let info = match (kind, req.extensions().get::<MatchedPath>()) {
             // Routes generated from a `.proto` record the gRPC method.
             (Kind::Http, Some(matched)) => {
@@ -120,8 +123,7 @@ where
             (Kind::Http, None) => TransportInfo::new(kind, "", endpoint),
             _ => TransportInfo::for_path(kind, &req, endpoint),
         };
-        req.extensions_mut().insert(info);
-        req.extensions_mut().insert(bound.app.clone());
+        req.extensions_mut().insert(info.with_app(app));
         self.inner.call(req)
     }
 }

@@ -5,9 +5,9 @@
 //! Both servers bind the address you give them (port 0 picks a free one),
 //! advertise the endpoint they really bound (`http://ip:port`,
 //! `grpc://ip:port`, with `0.0.0.0` replaced by a routable address unless you
-//! set one explicitly), put [`TransportInfo`](kratos_core::TransportInfo) and
-//! [`AppInfo`](kratos_core::AppInfo) on every request before any middleware
-//! runs, accept tower layers, and report health tied to the App's lifecycle.
+//! set one explicitly), put [`TransportInfo`](kratos_core::TransportInfo),
+//! carrying the [`AppInfo`](kratos_core::AppInfo), on every request before
+//! any middleware runs, accept tower layers, and report health tied to the App's lifecycle.
 //!
 //! ```
 //! use axum::routing::get;

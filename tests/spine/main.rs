@@ -1,6 +1,7 @@
 //! The spine, end to end: App lifecycle, both servers, the error model and
 //! graceful stop, over real sockets on loopback.
 
+mod app_info;
 mod common;
 mod custom_middleware;
 mod envelope;

@@ -5,12 +5,26 @@ use std::sync::{Arc, OnceLock};
 
 use kratos_registry::ServiceInstance;
 
+use crate::TransportInfo;
+
 /// The application's identity: id, name, version, metadata and, once the
 /// servers are listening, the endpoints they bound.
 ///
-/// Cheap to clone. Servers insert it into every request's extensions, so a
-/// handler reaches it with `req.extensions().get::<AppInfo>()` (axum:
-/// `Extension<AppInfo>`; tonic: `request.extensions().get::<AppInfo>()`).
+/// Cheap to clone. Servers attach it to every request inside its
+/// [`TransportInfo`] (one request extension for both), so a handler or
+/// middleware reaches it with [`AppInfo::from_request`] (axum:
+/// `Extension<TransportInfo>` and [`TransportInfo::app`]; tonic:
+/// `request.extensions().get::<TransportInfo>()` and then `app()`).
+///
+/// ```
+/// use kratos_core::{AppInfo, Kind, TransportInfo};
+///
+/// let app = AppInfo::new("id-1", "orders", "v1", Default::default());
+/// let mut req = http::Request::new(());
+/// // What a server attaches to each request it serves.
+/// req.extensions_mut().insert(TransportInfo::new(Kind::Http, "/v1/orders", "http://127.0.0.1:8000").with_app(app));
+/// assert_eq!(AppInfo::from_request(&req).map(AppInfo::name), Some("orders"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct AppInfo(Arc<Inner>);
 
@@ -24,6 +38,13 @@ struct Inner {
 }
 
 impl AppInfo {
+    /// The application serving `req`: the app in the request's
+    /// [`TransportInfo`], which every kratos server attaches; `None` outside
+    /// a server (a client's request, a router called directly).
+    pub fn from_request<B>(req: &http::Request<B>) -> Option<&AppInfo> {
+        TransportInfo::from_request(req)?.app()
+    }
+
     /// Info for an application; endpoints are set by the App after its servers start.
     pub fn new(
         id: impl Into<String>,

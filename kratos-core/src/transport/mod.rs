@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum_core::body::Body;
 
-use crate::Error;
+use crate::{AppInfo, Error};
 
 pub use attempt::Attempt;
 pub use outcome::response_error;
@@ -59,6 +59,8 @@ impl fmt::Display for Kind {
 /// hand-written HTTP routes, so middleware matches operations without parsing
 /// paths. Request and reply headers are those of the `http::Request` and
 /// `http::Response` the middleware already holds: they are not copied here.
+/// On the server side it also carries the [`AppInfo`] of the application
+/// serving the call ([`app`](Self::app)).
 ///
 /// ```
 /// use kratos_core::{Kind, TransportInfo};
@@ -74,6 +76,7 @@ pub struct TransportInfo {
     kind: Kind,
     operation: Operation,
     endpoint: Arc<str>,
+    app: Option<AppInfo>,
 }
 
 /// Where the operation's text lives.
@@ -91,6 +94,7 @@ impl TransportInfo {
             kind,
             operation: Operation::Shared(operation.into()),
             endpoint: endpoint.into(),
+            app: None,
         }
     }
 
@@ -114,6 +118,7 @@ impl TransportInfo {
             kind,
             operation: Operation::Path(path),
             endpoint: endpoint.into(),
+            app: None,
         }
     }
 
@@ -129,6 +134,12 @@ impl TransportInfo {
     /// operation a caller chose (a generated client's `/pkg.Service/Method`).
     pub fn with_endpoint(mut self, endpoint: impl Into<Arc<str>>) -> Self {
         self.endpoint = endpoint.into();
+        self
+    }
+
+    /// The same info for a call `app` serves (what a server attaches).
+    pub fn with_app(mut self, app: AppInfo) -> Self {
+        self.app = Some(app);
         self
     }
 
@@ -153,5 +164,11 @@ impl TransportInfo {
     /// The server's endpoint (server side) or the target (client side).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The application serving the call: set on the server side, `None` on
+    /// a client's call. [`AppInfo::from_request`] reads it from a request.
+    pub fn app(&self) -> Option<&AppInfo> {
+        self.app.as_ref()
     }
 }
