@@ -10,7 +10,34 @@
 //! assert_eq!(res.headers()["grpc-status"], "0");
 //! ```
 
-use http::HeaderName;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+/// Up to this many fields, [`find`] compares names one by one.
+const SCANNED: usize = 8;
+
+/// The first value of `name` in `headers`. A head of a few fields (a gRPC
+/// reply's `content-type`, a request's handful) is scanned, comparing
+/// names: cheaper than hashing a custom name such as `grpc-status` and
+/// probing, which a larger map is left to.
+///
+/// ```
+/// use kratos_core::transport::headers::{GRPC_STATUS, find};
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(http::header::CONTENT_TYPE, "application/grpc".parse().unwrap());
+/// assert!(find(&headers, &GRPC_STATUS).is_none());
+/// headers.insert(GRPC_STATUS, http::HeaderValue::from_static("5"));
+/// assert_eq!(find(&headers, &GRPC_STATUS).unwrap(), "5");
+/// ```
+#[inline]
+pub fn find<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a HeaderValue> {
+    if headers.len() > SCANNED {
+        return headers.get(name);
+    }
+    headers
+        .iter()
+        .find_map(|(field, value)| (field == name).then_some(value))
+}
 
 /// `grpc-status`: the gRPC status code of a response (headers or trailers).
 pub const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");

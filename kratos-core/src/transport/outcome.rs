@@ -34,7 +34,7 @@ use crate::Error;
 ///
 /// [`Kind::error_response`]: super::Kind::error_response
 pub fn response_error<B>(res: &http::Response<B>) -> Option<Cow<'_, Error>> {
-    let grpc_status = res.headers().get(super::headers::GRPC_STATUS);
+    let grpc_status = super::headers::find(res.headers(), &super::headers::GRPC_STATUS);
     if res.status().as_u16() < 400 && grpc_status.is_none_or(|status| status == "0") {
         return None;
     }

@@ -34,7 +34,7 @@ use futures_util::FutureExt;
 use futures_util::future::CatchUnwind;
 use http::{Request, Response};
 use http_body::Body as HttpBody;
-use kratos_core::transport::headers::GRPC_STATUS;
+use kratos_core::transport::headers::{self, GRPC_STATUS};
 use kratos_core::{Error, Kind, TransportInfo};
 use tower_service::Service;
 
@@ -177,7 +177,7 @@ where
     B: HttpBody<Data = Bytes> + FromBody + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    if kind != Kind::Grpc || res.headers().contains_key(GRPC_STATUS) {
+    if kind != Kind::Grpc || headers::find(res.headers(), &GRPC_STATUS).is_some() {
         return res;
     }
     let (info, handler) = (info.take(), handler.clone());

@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 use axum::body::Body as AxumBody;
 use fnv::FnvHashMap;
 use http_body::Frame;
-use kratos_core::transport::headers::{GRPC_STATUS, GRPC_TIMEOUT};
+use kratos_core::transport::headers::{self, GRPC_STATUS, GRPC_TIMEOUT};
 use kratos_core::{Error, Kind};
 use kratos_selector::{Done, DoneInfo, Node, Selector};
 use tonic::body::Body;
@@ -367,7 +367,7 @@ impl Transport for GrpcTransport {
 /// `None` without a `grpc-status`, else the call's error if it failed. An OK
 /// status, the common case, is not decoded further (no message, no details).
 fn outcome(headers: &http::HeaderMap) -> Option<Option<Error>> {
-    if headers.get(GRPC_STATUS)? == "0" {
+    if headers::find(headers, &GRPC_STATUS)? == "0" {
         return Some(None);
     }
     let status = tonic::Status::from_header_map(headers)?;
