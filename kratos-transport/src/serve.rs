@@ -20,7 +20,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
+use tokio_util::task::{AbortOnDropHandle, TaskTracker};
 use tower_service::Service;
 
 use crate::Limits;
@@ -531,17 +531,17 @@ async fn drive<C, E>(
     conn: C,
     drain: impl FnOnce(Pin<&mut C>),
     tokens: &Tokens,
-    activity: &Activity,
+    activity: &Arc<Activity>,
 ) -> Option<Result<(), E>>
 where
     C: Future<Output = Result<(), E>>,
 {
     tokio::pin!(conn);
+    let mut closing = close_reason(tokens, activity);
     let why = tokio::select! {
+        biased;
         result = conn.as_mut() => return Some(result),
-        () = tokens.shutdown.cancelled() => "the server stops",
-        () = idle(activity, tokens.idle_timeout) => "idle timeout",
-        () = evicted(tokens, activity) => "connection limit",
+        why = &mut closing => why.unwrap_or("the server stops"),
     };
     if tokens.shutdown.is_cancelled() {
         // Closed at once, an idle connection would drop a request the
@@ -559,6 +559,23 @@ where
         result = conn.as_mut() => Some(result),
         () = tokens.abort.cancelled() => None,
     }
+}
+
+/// Why a connection is to close: the server stops, the connection had no
+/// call in flight for its idle timeout, or the accept loop needs its room.
+/// Watched in a task of its own (stopped with the connection): in the
+/// connection's `select!`, the two notifications and the timer would be
+/// polled again at each of its wakes (every frame), where the task's handle
+/// is one check.
+fn close_reason(tokens: &Tokens, activity: &Arc<Activity>) -> AbortOnDropHandle<&'static str> {
+    let (tokens, activity) = (tokens.clone(), activity.clone());
+    AbortOnDropHandle::new(tokio::spawn(async move {
+        tokio::select! {
+            () = tokens.shutdown.cancelled() => "the server stops",
+            () = idle(&activity, tokens.idle_timeout) => "idle timeout",
+            () = evicted(&tokens, &activity) => "connection limit",
+        }
+    }))
 }
 
 /// Resolves once the connection has had no call in flight for `timeout`.
