@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, OnceLock, RwLock};
 
-use fnv::FnvHashMap;
+use foldhash::HashMap as FastMap;
 use kratos_core::Kind;
 use metrics::{Counter, Histogram, Label, Recorder, SharedString};
 
@@ -30,7 +30,7 @@ pub(super) struct Instruments {
     names: Names,
     /// By [`Kind`] (HTTP, gRPC), then by operation (FNV: a short key hashed
     /// on every call).
-    ops: [RwLock<FnvHashMap<Box<str>, Arc<Operation>>>; 2],
+    ops: [RwLock<FastMap<Box<str>, Arc<Operation>>>; 2],
 }
 
 /// The handles of one kind and operation.

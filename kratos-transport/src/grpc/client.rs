@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::body::Body as AxumBody;
-use fnv::FnvHashMap;
+use foldhash::HashMap as FastMap;
 use http_body::Frame;
 use kratos_core::transport::headers::{self, GRPC_STATUS, GRPC_TIMEOUT};
 use kratos_core::{Error, Kind};
@@ -196,7 +196,7 @@ impl Service<http::Request<Body>> for GrpcChannel {
 
 /// One lazily connected channel per node, keyed by address, with whether it
 /// dials TLS.
-type Conns = FnvHashMap<String, (bool, Channel)>;
+type Conns = FastMap<String, (bool, Channel)>;
 
 /// Makes a node's channel: tonic over the workspace's one connector
 /// (`kratos_net::http::connector`), which dials `http://` in the clear and,

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use fnv::FnvHashMap;
+use foldhash::HashMap as FastMap;
 use http::Method;
 
 /// The HTTP methods one entry of the table matches.
@@ -38,7 +38,7 @@ impl Methods {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Operations {
     /// FNV: a route template is looked up on every request.
-    by_template: FnvHashMap<Arc<str>, Template>,
+    by_template: FastMap<Arc<str>, Template>,
 }
 
 /// The operations of one route template.
