@@ -168,13 +168,21 @@ where
         let deadline = server_deadline(parts.timeout, asked, now);
         #[cfg(not(feature = "otel"))]
         let _ = w3c_seen;
+        // Read once for the span and the metrics.
+        let operation = info.as_ref().map(TransportInfo::operation);
         let call = Call {
             kind,
             handler: parts.recovery.handler.clone(),
             #[cfg(feature = "otel")]
-            span: parts.tracing.start_span(kind, &mut req, w3c_seen),
+            span: parts
+                .tracing
+                .start_span(kind, operation, &mut req, w3c_seen),
             #[cfg(feature = "metrics")]
-            measure: parts.metrics.measure(kind, &req, now),
+            measure: parts.metrics.measure(
+                kind,
+                operation.unwrap_or_else(|| crate::util::operation_of(&req)),
+                now,
+            ),
             incoming: parts.metadata.incoming(&mut req),
             info,
         };

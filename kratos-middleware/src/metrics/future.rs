@@ -3,12 +3,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use http::{Request, Response};
+use http::Response;
 use kratos_core::Kind;
 use tokio::time::Instant;
 
 use super::instruments::{Instruments, Operation};
-use crate::util::{operation_of, response_error};
+use crate::util::response_error;
 
 /// One call being measured: its operation's handles and when it started.
 #[derive(Debug)]
@@ -19,15 +19,15 @@ pub(crate) struct Measure {
 }
 
 impl Measure {
-    /// Measures `req`, a call of `kind` that started at `start`.
-    pub(super) fn start<B>(
+    /// Measures a call of `kind` and `operation` that started at `start`.
+    pub(super) fn start(
         instruments: &Arc<Instruments>,
         kind: Kind,
-        req: &Request<B>,
+        operation: &str,
         start: Instant,
     ) -> Self {
         Self {
-            op: instruments.operation(kind, operation_of(req)),
+            op: instruments.operation(kind, operation),
             instruments: instruments.clone(),
             start,
         }

@@ -1,6 +1,5 @@
 use std::sync::Arc;
 
-use http::Request;
 use kratos_core::Kind;
 use tokio::time::Instant;
 use tower_layer::Layer;
@@ -47,10 +46,10 @@ impl MetricsLayer {
         Self::new(requests, seconds)
     }
 
-    /// Starts measuring one call of `kind` that started at `start`, as the
-    /// layer's service does.
-    pub(crate) fn measure<B>(&self, kind: Kind, req: &Request<B>, start: Instant) -> Measure {
-        Measure::start(&self.instruments, kind, req, start)
+    /// Starts measuring one call of `kind` and `operation` that started at
+    /// `start`, as the layer's service does.
+    pub(crate) fn measure(&self, kind: Kind, operation: &str, start: Instant) -> Measure {
+        Measure::start(&self.instruments, kind, operation, start)
     }
 
     fn new(requests: &'static str, seconds: &'static str) -> Self {

@@ -51,7 +51,7 @@ pub use layer::MetricsLayer;
 
 use tokio::time::Instant;
 
-use crate::util::kind_of;
+use crate::util::{kind_of, operation_of};
 use instruments::{Instruments, Names};
 
 /// Go Kratos's name of the server request counter.
@@ -84,7 +84,12 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let measure = Measure::start(&self.instruments, kind_of(&req), &req, Instant::now());
+        let measure = Measure::start(
+            &self.instruments,
+            kind_of(&req),
+            operation_of(&req),
+            Instant::now(),
+        );
         ResponseFuture::new(self.inner.call(req), measure)
     }
 }

@@ -32,6 +32,7 @@ impl CallSpan {
         layer: &TracingLayer,
         extract: bool,
         kind: Kind,
+        operation: Option<&str>,
         req: &mut Request<B>,
     ) -> Self {
         let (side, propagator) = (layer.side, &layer.propagator);
@@ -39,7 +40,7 @@ impl CallSpan {
             Side::Server if extract => propagator.extract(&HeaderExtractor(req.headers())),
             Side::Server | Side::Client => opentelemetry::Context::current(),
         };
-        let span = span::start(&layer.tracer, side, kind, req, &parent);
+        let span = span::start(&layer.tracer, side, kind, operation, req, &parent);
         // The context the call runs in. A span that does not record needs no
         // status and no end: its span context alone is enough to propagate.
         // Without a provider there is not even that: a client then runs in

@@ -89,22 +89,24 @@ impl TracingLayer {
     }
 
     /// Starts the span of one call, as the layer's service does, for a
-    /// caller that already looked at the headers: `w3c_seen`, whether they
-    /// have `traceparent` or `baggage`.
+    /// caller that already looked at the request: its `operation` (if it
+    /// has one at hand) and `w3c_seen`, whether its headers have
+    /// `traceparent` or `baggage`.
     pub(crate) fn start_span<B>(
         &self,
         kind: Kind,
+        operation: Option<&str>,
         req: &mut Request<B>,
         w3c_seen: bool,
     ) -> CallSpan {
         let extract = !self.w3c || w3c_seen;
-        CallSpan::start(self, extract, kind, req)
+        CallSpan::start(self, extract, kind, operation, req)
     }
 
     /// Starts the span of one call, as the layer's service does.
     pub(super) fn start_call<B>(&self, kind: Kind, req: &mut Request<B>) -> CallSpan {
         let w3c_seen = self.w3c && call::has_w3c_fields(req.headers());
-        self.start_span(kind, req, w3c_seen)
+        self.start_span(kind, None, req, w3c_seen)
     }
 }
 

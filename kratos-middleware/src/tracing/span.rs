@@ -15,15 +15,17 @@ use crate::BoxError;
 use crate::util::{operation_of, response_error};
 
 /// Starts the span of `req` under `parent` with `tracer`, with attributes
-/// only if it records.
+/// only if it records; `operation` is the request's (read from it if
+/// `None`).
 pub(super) fn start<B>(
     tracer: &LayerTracer,
     side: Side,
     kind: Kind,
+    operation: Option<&str>,
     req: &Request<B>,
     parent: &Context,
 ) -> BoxedSpan {
-    let operation = operation_of(req);
+    let operation = operation.unwrap_or_else(|| operation_of(req));
     let span_kind = match side {
         Side::Server => SpanKind::Server,
         Side::Client => SpanKind::Client,
