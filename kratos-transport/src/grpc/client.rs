@@ -315,12 +315,12 @@ impl Transport for GrpcTransport {
             Some((was_secure, ch)) if *was_secure == secure => Some(ch.clone()),
             _ => self.dialer.channel(node),
         };
-        let address = node.address().to_owned();
+        // The error is made here, so that a call does not copy the address.
+        let channel = channel.ok_or_else(|| {
+            BoxError::from(format!("node {} has an invalid address", node.address()))
+        });
         async move {
-            let Some(channel) = channel else {
-                return Err(format!("node {address} has an invalid address").into());
-            };
-            channel
+            channel?
                 .oneshot(req.map(Body::new))
                 .await
                 .map_err(BoxError::from)
