@@ -30,8 +30,13 @@ use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, Promet
 /// Go Kratos's latency buckets, in seconds.
 pub const BUCKETS: [f64; 8] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
-/// How often histogram samples are drained into their buckets.
-const UPKEEP: Duration = Duration::from_secs(1);
+/// How often histogram samples are drained into their buckets. Until then
+/// the exporter keeps every sample (8 bytes, in blocks of 64) in the memory
+/// of the threads that recorded them: a server answering 90 k calls a second
+/// peaked at 10.3–10.7 MiB with a 1 s drain, 9.2–9.6 MiB with this one
+/// (docs/benchmarks.md). The drain costs the same per sample either way; the
+/// thread wakes 20 times a second for it.
+const UPKEEP: Duration = Duration::from_millis(50);
 
 /// The installed Prometheus recorder; cheap to clone. The last clone
 /// dropped stops the upkeep thread.
