@@ -17,8 +17,11 @@ use tower_service::Service;
 #[derive(Debug)]
 pub(crate) struct Activity {
     in_flight: AtomicUsize,
-    /// Woken each time a call starts.
+    /// Woken when a call starts, if anyone waits for that (`watchers`).
     started: Notify,
+    /// How many [`busy_within`](Self::busy_within) wait: a call's start
+    /// notifies (taking the notification's lock) only then.
+    watchers: AtomicUsize,
     /// When the connection last became idle, in milliseconds since `origin`.
     idle_since: AtomicU64,
     origin: Instant,
@@ -30,6 +33,7 @@ impl Activity {
         Arc::new(Self {
             in_flight: AtomicUsize::new(0),
             started: Notify::new(),
+            watchers: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
             origin: Instant::now(),
         })
@@ -46,8 +50,13 @@ impl Activity {
     }
 
     fn begin(self: &Arc<Self>) -> Busy {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.started.notify_waiters();
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        // Sequentially consistent with `busy_within`: either it counts as a
+        // watcher here (and is registered, so the notification wakes it),
+        // or it sees this call in flight.
+        if self.watchers.load(Ordering::SeqCst) > 0 {
+            self.started.notify_waiters();
+        }
         Busy(self.clone())
     }
 
@@ -56,12 +65,30 @@ impl Activity {
     pub(crate) async fn busy_within(&self, linger: Duration) {
         let started = self.started.notified();
         tokio::pin!(started);
-        // Registered before the check: a call starting in between wakes it.
+        // Registered, then counted, then the check: a call starting in
+        // between wakes it.
         started.as_mut().enable();
-        if self.in_flight.load(Ordering::Acquire) > 0 {
+        let _watching = Watching::new(&self.watchers);
+        if self.in_flight.load(Ordering::SeqCst) > 0 {
             return;
         }
         let _ = tokio::time::timeout(linger, started).await;
+    }
+}
+
+/// One [`Activity::busy_within`] waiting, counted while it lives.
+struct Watching<'a>(&'a AtomicUsize);
+
+impl<'a> Watching<'a> {
+    fn new(watchers: &'a AtomicUsize) -> Self {
+        watchers.fetch_add(1, Ordering::SeqCst);
+        Self(watchers)
+    }
+}
+
+impl Drop for Watching<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -167,5 +194,30 @@ mod tests {
             Some(Duration::from_secs(1)),
             "idle since the call ended"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_starting_ends_the_wait_for_one() {
+        let activity = Activity::new();
+        let mut service = Tracked::new(
+            tower::service_fn(|()| async { Ok::<_, Infallible>(()) }),
+            activity.clone(),
+        );
+        let started = Instant::now();
+        let waiting = tokio::spawn({
+            let activity = activity.clone();
+            async move { activity.busy_within(Duration::from_secs(30)).await }
+        });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let call = service.call(());
+        waiting.await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the wait ran to its linger although a call started"
+        );
+        call.await.unwrap();
+        // With a call in flight the wait ends at once; with none, at the linger.
+        activity.busy_within(Duration::from_secs(30)).await;
+        assert_eq!(activity.watchers.load(Ordering::SeqCst), 0);
     }
 }
