@@ -2,16 +2,12 @@
 //! when it has had none, so that the accept loop can close idle connections
 //! first.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use tower_service::Service;
 
 /// The calls in flight on one connection and when the last one ended.
 #[derive(Debug)]
@@ -49,7 +45,8 @@ impl Activity {
         Some(now.saturating_duration_since(self.origin + since))
     }
 
-    fn begin(self: &Arc<Self>) -> Busy {
+    /// A call starts; it is in flight until the returned [`Busy`] drops.
+    pub(crate) fn begin(self: &Arc<Self>) -> Busy {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         // Sequentially consistent with `busy_within`: either it counts as a
         // watcher here (and is registered, so the notification wakes it),
@@ -95,7 +92,7 @@ impl Drop for Watching<'_> {
 /// A call in flight; dropping it (the call's future finished or was
 /// dropped) makes the connection idle when it was the last.
 #[derive(Debug)]
-struct Busy(Arc<Activity>);
+pub(crate) struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
@@ -108,86 +105,27 @@ impl Drop for Busy {
     }
 }
 
-/// A connection's service: `inner`, counting its calls into an
-/// [`Activity`].
-#[derive(Debug, Clone)]
-pub(crate) struct Tracked<S> {
-    inner: S,
-    activity: Arc<Activity>,
-}
-
-impl<S> Tracked<S> {
-    pub(crate) fn new(inner: S, activity: Arc<Activity>) -> Self {
-        Self { inner, activity }
-    }
-}
-
-impl<S, R> Service<R> for Tracked<S>
-where
-    S: Service<R>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = TrackedFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: R) -> Self::Future {
-        let busy = self.activity.begin();
-        TrackedFuture {
-            inner: self.inner.call(req),
-            _busy: busy,
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The future of a [`Tracked`] call: the call is in flight until it
-    /// finishes or is dropped.
-    #[derive(Debug)]
-    pub(crate) struct TrackedFuture<F> {
-        #[pin]
-        inner: F,
-        _busy: Busy,
-    }
-}
-
-impl<F: Future> Future for TrackedFuture<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::convert::Infallible;
 
     #[tokio::test(start_paused = true)]
     async fn a_connection_is_idle_only_with_no_call_in_flight() {
         let activity = Activity::new();
-        let mut service = Tracked::new(
-            tower::service_fn(|()| async { Ok::<_, Infallible>(()) }),
-            activity.clone(),
-        );
         tokio::time::advance(Duration::from_secs(5)).await;
         assert_eq!(
             activity.idle_for(Instant::now()),
             Some(Duration::from_secs(5))
         );
 
-        let call = service.call(());
+        let call = activity.begin();
         assert_eq!(
             activity.idle_for(Instant::now()),
             None,
             "a call is in flight"
         );
         tokio::time::advance(Duration::from_secs(2)).await;
-        call.await.unwrap();
+        drop(call);
         tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(
             activity.idle_for(Instant::now()),
@@ -199,25 +137,21 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_call_starting_ends_the_wait_for_one() {
         let activity = Activity::new();
-        let mut service = Tracked::new(
-            tower::service_fn(|()| async { Ok::<_, Infallible>(()) }),
-            activity.clone(),
-        );
         let started = Instant::now();
         let waiting = tokio::spawn({
             let activity = activity.clone();
             async move { activity.busy_within(Duration::from_secs(30)).await }
         });
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let call = service.call(());
+        let call = activity.begin();
         waiting.await.unwrap();
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the wait ran to its linger although a call started"
         );
-        call.await.unwrap();
-        // With a call in flight the wait ends at once; with none, at the linger.
+        // With a call in flight the wait ends at once.
         activity.busy_within(Duration::from_secs(30)).await;
+        drop(call);
         assert_eq!(activity.watchers.load(Ordering::SeqCst), 0);
     }
 }

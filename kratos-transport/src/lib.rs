@@ -92,7 +92,7 @@
 
 mod activity;
 mod client_builder;
-mod close_on_drain;
+mod connection_call;
 mod discovery;
 mod endpoint;
 pub mod grpc;

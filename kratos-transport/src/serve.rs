@@ -24,8 +24,8 @@ use tokio_util::task::{AbortOnDropHandle, TaskTracker};
 use tower_service::Service;
 
 use crate::Limits;
-use crate::activity::{Activity, Tracked};
-use crate::close_on_drain::CloseOnDrain;
+use crate::activity::Activity;
+use crate::connection_call::ConnectionCall;
 use crate::endpoint;
 
 /// Pause after an accept error (e.g. out of file descriptors) before retrying.
@@ -79,7 +79,7 @@ pub(crate) struct Listener {
 struct Tokens {
     /// Stop accepting; connections finish their in-flight requests.
     shutdown: CancellationToken,
-    /// `shutdown`, shared by every connection's [`CloseOnDrain`].
+    /// `shutdown`, shared by every connection's [`ConnectionCall`].
     draining: Arc<CancellationToken>,
     /// The stop deadline passed: drop whatever still runs.
     abort: CancellationToken,
@@ -442,8 +442,11 @@ async fn serve_io<S, I>(
     S: HttpService,
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = CloseOnDrain::new(service, tokens.draining.clone());
-    let service = TowerToHyperService::new(Tracked::new(service, activity.clone()));
+    let service = TowerToHyperService::new(ConnectionCall::new(
+        service,
+        activity.clone(),
+        tokens.draining.clone(),
+    ));
     let result = match &builder {
         Protocol::Auto(auto) => {
             let conn = auto.serve_connection_with_upgrades(io, service);

@@ -1,4 +1,7 @@
-//! `Connection: close` on the HTTP/1 responses a draining server writes.
+//! The service every call of a connection goes through: the call is counted
+//! in the connection's [`Activity`] while it is in flight, and its HTTP/1
+//! response says `Connection: close` once the server drains. One wrapper
+//! (one future, moved once) for both.
 //!
 //! Once a server stops, each connection finishes the call it has in flight
 //! and closes. Over HTTP/2 the GOAWAY frame tells the client; over HTTP/1.1
@@ -15,53 +18,65 @@ use http::header::{CONNECTION, HeaderValue};
 use tokio_util::sync::CancellationToken;
 use tower_service::Service;
 
-/// A connection's service: `inner`, whose HTTP/1 responses carry
-/// `Connection: close` once `draining` is cancelled.
+use crate::activity::{Activity, Busy};
+
+/// A connection's service: `inner`, each call counted into the connection's
+/// [`Activity`], whose HTTP/1 responses carry `Connection: close` once
+/// `draining` is cancelled.
 #[derive(Debug, Clone)]
-pub(crate) struct CloseOnDrain<S> {
+pub(crate) struct ConnectionCall<S> {
     inner: S,
+    activity: Arc<Activity>,
     draining: Arc<CancellationToken>,
 }
 
-impl<S> CloseOnDrain<S> {
-    pub(crate) fn new(inner: S, draining: Arc<CancellationToken>) -> Self {
-        Self { inner, draining }
+impl<S> ConnectionCall<S> {
+    pub(crate) fn new(inner: S, activity: Arc<Activity>, draining: Arc<CancellationToken>) -> Self {
+        Self {
+            inner,
+            activity,
+            draining,
+        }
     }
 }
 
-impl<S, B, R> Service<http::Request<B>> for CloseOnDrain<S>
+impl<S, B, R> Service<http::Request<B>> for ConnectionCall<S>
 where
     S: Service<http::Request<B>, Response = http::Response<R>>,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = CloseOnDrainFuture<S::Future>;
+    type Future = ConnectionCallFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let busy = self.activity.begin();
         let http1 = req.version() < http::Version::HTTP_2;
-        CloseOnDrainFuture {
+        ConnectionCallFuture {
             draining: http1.then(|| self.draining.clone()),
             inner: self.inner.call(req),
+            _busy: busy,
         }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// The future of a [`CloseOnDrain`] call.
+    /// The future of a [`ConnectionCall`]: the call is in flight until it
+    /// finishes or is dropped.
     #[derive(Debug)]
-    pub(crate) struct CloseOnDrainFuture<F> {
+    pub(crate) struct ConnectionCallFuture<F> {
         #[pin]
         inner: F,
         // `None` over HTTP/2.
         draining: Option<Arc<CancellationToken>>,
+        _busy: Busy,
     }
 }
 
-impl<F, R, E> Future for CloseOnDrainFuture<F>
+impl<F, R, E> Future for ConnectionCallFuture<F>
 where
     F: Future<Output = Result<http::Response<R>, E>>,
 {
@@ -92,10 +107,11 @@ mod tests {
         if draining {
             token.cancel();
         }
-        let service = CloseOnDrain::new(
+        let service = ConnectionCall::new(
             tower::service_fn(|_: http::Request<()>| async {
                 Ok::<_, Infallible>(http::Response::new(()))
             }),
+            Activity::new(),
             token,
         );
         let req = http::Request::builder().version(version).body(()).unwrap();
