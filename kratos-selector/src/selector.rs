@@ -77,7 +77,6 @@ pub struct DoneInfo {
     error: Option<BoxError>,
     node_failure: bool,
     unreachable: bool,
-    reply_metadata: http::HeaderMap,
     latency: Option<Duration>,
 }
 
@@ -115,12 +114,6 @@ impl DoneInfo {
         self
     }
 
-    /// Sets the reply metadata (response headers, trailers).
-    pub fn with_reply_metadata(mut self, metadata: http::HeaderMap) -> Self {
-        self.reply_metadata = metadata;
-        self
-    }
-
     /// Overrides the latency, which is otherwise measured from pick to done.
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.latency = Some(latency);
@@ -140,11 +133,6 @@ impl DoneInfo {
     /// Whether the node was unreachable (the call ejects it).
     pub fn is_unreachable(&self) -> bool {
         self.unreachable
-    }
-
-    /// The reply metadata.
-    pub fn reply_metadata(&self) -> &http::HeaderMap {
-        &self.reply_metadata
     }
 
     /// The latency given with [`DoneInfo::with_latency`], if any.

@@ -24,8 +24,8 @@
 //! on; from then on the layer (and every service it built) keeps that tracer
 //! and saves the lookup, so a provider installed later still is not seen by
 //! it (as a Go Kratos tracer stays with the provider the global one first
-//! delegated to): install the provider before serving. Without a provider the layer
-//! records nothing but still carries the incoming trace context and baggage
+//! delegated to): install the provider before serving. Without a provider
+//! the layer records nothing but still carries the incoming trace context and baggage
 //! through to client calls, so a hop with no tracer does not break the
 //! fleet's trace (as with Go Kratos). `tracing::otlp` (feature `otlp`)
 //! installs a provider; otherwise call

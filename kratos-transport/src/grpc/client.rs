@@ -348,7 +348,7 @@ impl Transport for GrpcTransport {
             // Trailers-only: the status is all there is. A failed one is the
             // call's typed outcome, decoded once here for every middleware.
             let mut resp = resp.map(AxumBody::new);
-            done.done(done_info(err.clone(), resp.headers()));
+            done.done(done_info(err.clone()));
             if let Some(err) = err {
                 resp.extensions_mut().insert(err);
             }
@@ -376,13 +376,12 @@ fn outcome(headers: &http::HeaderMap) -> Option<Option<Error>> {
 
 /// The done info of a call that ended with `err` (or succeeded): UNAVAILABLE
 /// and DEADLINE_EXCEEDED (Go Kratos's 503 and 504) count against the node.
-fn done_info(err: Option<Error>, metadata: &http::HeaderMap) -> DoneInfo {
-    let info = match err {
+fn done_info(err: Option<Error>) -> DoneInfo {
+    match err {
         None => DoneInfo::new(),
         Some(err) if matches!(err.code(), 503 | 504) => DoneInfo::failed(err),
         Some(err) => DoneInfo::new().with_error(err),
-    };
-    info.with_reply_metadata(metadata.clone())
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -409,11 +408,7 @@ impl http_body::Body for DoneBody {
                 if let Some(trailers) = frame.trailers_ref()
                     && let Some(done) = this.done.take()
                 {
-                    let info = match outcome(trailers) {
-                        Some(err) => done_info(err, trailers),
-                        None => DoneInfo::new().with_reply_metadata(trailers.clone()),
-                    };
-                    done.done(info);
+                    done.done(outcome(trailers).map_or_else(DoneInfo::new, done_info));
                 }
             }
             Some(Err(status)) => {
@@ -488,7 +483,7 @@ mod tests {
                 .headers()
                 .clone();
             let err = outcome(&headers).expect("a status");
-            let info = done_info(err, &headers);
+            let info = done_info(err);
             assert_eq!(info.is_node_failure(), failure, "{code:?}");
             assert!(info.error().is_some());
         }
@@ -496,7 +491,7 @@ mod tests {
             .into_http::<()>()
             .headers()
             .clone();
-        let ok = done_info(outcome(&headers).expect("a status"), &headers);
+        let ok = done_info(outcome(&headers).expect("a status"));
         assert!(ok.error().is_none());
         assert!(outcome(&http::HeaderMap::new()).is_none(), "no grpc-status");
     }

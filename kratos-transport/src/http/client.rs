@@ -347,7 +347,7 @@ impl Transport for HttpTransport {
                 }
             }
         };
-        done.done(info.with_reply_metadata(parts.headers.clone()));
+        done.done(info);
         Ok(http::Response::from_parts(parts, Body::from(body)))
     }
 }
