@@ -97,11 +97,27 @@ pub(crate) struct Busy(Arc<Activity>);
 impl Drop for Busy {
     fn drop(&mut self) {
         let activity = &self.0;
-        let millis = u64::try_from(activity.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
-        // Stamp before the decrement: whoever sees no call in flight also
-        // sees when the last one ended.
-        activity.idle_since.store(millis, Ordering::Release);
-        activity.in_flight.fetch_sub(1, Ordering::AcqRel);
+        let mut in_flight = activity.in_flight.load(Ordering::Acquire);
+        loop {
+            // Only the call that leaves the connection idle reads the clock,
+            // and stamps before its decrement: whoever sees no call in flight
+            // also sees when the last one ended. (Should another call start
+            // meanwhile, the exchange fails and this one is not the last.)
+            if in_flight == 1 {
+                let millis =
+                    u64::try_from(activity.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+                activity.idle_since.store(millis, Ordering::Release);
+            }
+            match activity.in_flight.compare_exchange_weak(
+                in_flight,
+                in_flight - 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(now) => in_flight = now,
+            }
+        }
     }
 }
 
@@ -131,6 +147,23 @@ mod tests {
             activity.idle_for(Instant::now()),
             Some(Duration::from_secs(1)),
             "idle since the call ended"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_call_to_end_stamps_when_the_connection_became_idle() {
+        let activity = Activity::new();
+        let (first, second) = (activity.begin(), activity.begin());
+        tokio::time::advance(Duration::from_secs(2)).await;
+        drop(first);
+        assert_eq!(activity.idle_for(Instant::now()), None, "one call left");
+        tokio::time::advance(Duration::from_secs(3)).await;
+        drop(second);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(
+            activity.idle_for(Instant::now()),
+            Some(Duration::from_secs(1)),
+            "idle since the second call ended"
         );
     }
 
