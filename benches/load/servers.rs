@@ -286,11 +286,15 @@ fn chain_enabled() -> bool {
     std::env::var("LOAD_CHAIN").as_deref() != Ok("none")
 }
 
-/// A kratos gRPC greeter with the server chain.
+/// A kratos gRPC greeter with the server chain. Its descriptors are
+/// registered as the generated `greeter_grpc::server` registers them (the
+/// plain tonic server is served, as by raw tonic, to leave validation out):
+/// the server then knows `SayHello` replies with one message.
 fn grpc_server(address: SocketAddr) -> kratos::grpc::GrpcServerBuilder {
     GrpcServer::builder()
         .address(address)
         .add_service(GreeterServer::new(Hello))
+        .file_descriptor_set(kratos_examples_api::helloworld::v1::greeter_grpc::FILE_DESCRIPTOR_SET)
         .layer(chain())
 }
 

@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use axum::extract::MatchedPath;
+use foldhash::HashSet as FastSet;
 use kratos_core::{AppInfo, Kind, TransportInfo};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -38,13 +39,23 @@ pub(crate) struct TransportInfoLayer {
 struct Bound {
     endpoint: Arc<str>,
     app: AppInfo,
+    /// The gRPC methods whose reply is one message
+    /// ([`TransportInfo::single_reply`]).
+    single_reply: FastSet<Box<str>>,
 }
 
 impl TransportInfoLayer {
-    /// A layer with no recorded operations, bound to `endpoint` and `app`.
-    pub(crate) fn new(kind: Kind, endpoint: &str, app: AppInfo) -> Self {
+    /// A layer with no recorded operations, bound to `endpoint` and `app`,
+    /// and to the request paths of the gRPC methods whose reply is one
+    /// message.
+    pub(crate) fn new(
+        kind: Kind,
+        endpoint: &str,
+        app: AppInfo,
+        single_reply: FastSet<Box<str>>,
+    ) -> Self {
         let layer = Self::unbound(kind);
-        layer.bind(endpoint, app);
+        layer.bind_with(endpoint, app, single_reply);
         layer
     }
 
@@ -61,9 +72,14 @@ impl TransportInfoLayer {
     /// Binds the layer, and every clone of it, to its server's endpoint and
     /// app. Once: a server starts once.
     pub(crate) fn bind(&self, endpoint: &str, app: AppInfo) {
+        self.bind_with(endpoint, app, FastSet::default());
+    }
+
+    fn bind_with(&self, endpoint: &str, app: AppInfo, single_reply: FastSet<Box<str>>) {
         let _ = self.bound.set(Bound {
             endpoint: endpoint.into(),
             app,
+            single_reply,
         });
     }
 
@@ -121,6 +137,9 @@ where
                 TransportInfo::new(kind, operation, endpoint)
             }
             (Kind::Http, None) => TransportInfo::new(kind, "", endpoint),
+            _ if bound.single_reply.contains(req.uri().path()) => {
+                TransportInfo::for_path(kind, &req, endpoint).with_single_reply()
+            }
             _ => TransportInfo::for_path(kind, &req, endpoint),
         };
         req.extensions_mut().insert(info.with_app(app));

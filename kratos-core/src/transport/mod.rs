@@ -77,6 +77,7 @@ pub struct TransportInfo {
     operation: Operation,
     endpoint: Arc<str>,
     app: Option<AppInfo>,
+    single_reply: bool,
 }
 
 /// Where the operation's text lives.
@@ -95,6 +96,7 @@ impl TransportInfo {
             operation: Operation::Shared(operation.into()),
             endpoint: endpoint.into(),
             app: None,
+            single_reply: false,
         }
     }
 
@@ -119,6 +121,7 @@ impl TransportInfo {
             operation: Operation::Path(path),
             endpoint: endpoint.into(),
             app: None,
+            single_reply: false,
         }
     }
 
@@ -140,6 +143,14 @@ impl TransportInfo {
     /// The same info for a call `app` serves (what a server attaches).
     pub fn with_app(mut self, app: AppInfo) -> Self {
         self.app = Some(app);
+        self
+    }
+
+    /// The same info for a call whose reply is known to be one message: a
+    /// gRPC server sets it for the methods without server streaming that its
+    /// registered descriptors describe.
+    pub fn with_single_reply(mut self) -> Self {
+        self.single_reply = true;
         self
     }
 
@@ -170,5 +181,13 @@ impl TransportInfo {
     /// a client's call. [`AppInfo::from_request`] reads it from a request.
     pub fn app(&self) -> Option<&AppInfo> {
         self.app.as_ref()
+    }
+
+    /// Whether the reply is known to be one message (a unary or
+    /// client-streaming gRPC method, by the descriptors the server has);
+    /// `false` when it may stream or nobody knows. The recovery middleware
+    /// guards only replies that may stream.
+    pub fn single_reply(&self) -> bool {
+        self.single_reply
     }
 }

@@ -165,8 +165,10 @@ where
 }
 
 /// `res` with its body guarded when it is a gRPC stream still to come (no
-/// `grpc-status` in its head): a panic while the body is polled then ends it
-/// with the error in its trailers. `info` is taken only then.
+/// `grpc-status` in its head, and not a reply the transport knows to be one
+/// message: [`TransportInfo::single_reply`]): a panic while the body is
+/// polled then ends it with the error in its trailers. `info` is taken only
+/// then.
 pub(crate) fn guard_stream<B>(
     kind: Kind,
     res: Response<B>,
@@ -177,7 +179,10 @@ where
     B: HttpBody<Data = Bytes> + FromBody + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    if kind != Kind::Grpc || headers::find(res.headers(), &GRPC_STATUS).is_some() {
+    if kind != Kind::Grpc
+        || info.as_ref().is_some_and(TransportInfo::single_reply)
+        || headers::find(res.headers(), &GRPC_STATUS).is_some()
+    {
         return res;
     }
     let (info, handler) = (info.take(), handler.clone());

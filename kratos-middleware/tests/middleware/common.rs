@@ -28,7 +28,9 @@ use tower_service::Service;
 
 /// What a greeting does, by name: `panic`, `slow` (never answers), `fail`
 /// (503), `md` (lists the metadata it received), `deadline` (says whether
-/// the deadline is at most 2 s away), `claims` (the JWT subject), else hello.
+/// the deadline is at most 2 s away), `claims` (the JWT subject),
+/// `single-reply` (whether the transport knows the reply is one message),
+/// else hello.
 pub async fn greet(name: &str, ext: &http::Extensions) -> Result<String, Error> {
     match name {
         "panic" => panic!("boom in handler"),
@@ -48,6 +50,11 @@ pub async fn greet(name: &str, ext: &http::Extensions) -> Result<String, Error> 
             let left = d.saturating_duration_since(tokio::time::Instant::now());
             Ok(format!("within2s={}", left <= Duration::from_secs(2)))
         }
+        "single-reply" => Ok(format!(
+            "single_reply={}",
+            ext.get::<kratos_core::TransportInfo>()
+                .is_some_and(kratos_core::TransportInfo::single_reply)
+        )),
         #[cfg(feature = "jwt")]
         "claims" => Ok(ext
             .get::<crate::jwt::Claims>()
@@ -210,6 +217,9 @@ where
         .address(([127, 0, 0, 1], 0))
         .add_service(GreeterServer::new(TestGreeter))
         .add_service(EchoServer::new(TestEcho))
+        // Both services' descriptors (one set for every example proto): the
+        // server then knows which replies are one message.
+        .file_descriptor_set(kratos_examples_api::echo::v1::echo_grpc::FILE_DESCRIPTOR_SET)
         .layer(layer)
         .build();
     start(App::builder().name("mw-test").server(http).server(grpc)).await

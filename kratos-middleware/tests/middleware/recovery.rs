@@ -30,6 +30,19 @@ async fn panic_in_handler_is_500_unknown_on_both_transports_and_server_lives_on(
 }
 
 #[tokio::test]
+async fn a_unary_reply_is_known_to_be_one_message() {
+    let s = serve(RecoveryLayer::new()).await;
+    let mut client = greeter(&s.grpc).await;
+    // The server read it from the registered descriptors: its reply body
+    // needs no guard (a streamed one keeps it: the next test).
+    let reply = say_hello(&mut client, "single-reply").await.unwrap();
+    assert_eq!(reply, "single_reply=true");
+    let (_, _, body) = get(&format!("{}/hello/single-reply", s.http)).await;
+    assert!(body.contains("single_reply=false"), "{body}");
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn panicking_streaming_handler_is_recovered() {
     let s = serve(RecoveryLayer::new()).await;
     let mut echo = EchoClient::new(channel(&s.grpc).await);

@@ -5,6 +5,7 @@
 
 mod client;
 mod health;
+mod methods;
 pub mod reflection;
 mod server;
 

@@ -40,6 +40,11 @@ pub fn register(file_descriptor_set: &'static [u8]) {
     }
 }
 
+/// The encoded `FileDescriptorSet`s registered so far.
+pub(crate) fn registered() -> Vec<&'static [u8]> {
+    REGISTERED.lock_unpoisoned().clone()
+}
+
 /// The services the reflection service itself adds to a server.
 const REFLECTION_SERVICES: [&str; 2] = [
     "grpc.reflection.v1.ServerReflection",

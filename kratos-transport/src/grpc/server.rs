@@ -229,7 +229,12 @@ impl Server for GrpcServer {
                 }
                 // The operation is the request path: the info layer wraps the
                 // whole router once, not each route (no per-route boxing).
-                TransportInfoLayer::new(Kind::Grpc, endpoint, ctx.app().clone())
+                let single_reply = super::methods::single_reply_paths(
+                    super::reflection::registered()
+                        .into_iter()
+                        .chain([tonic_health::pb::FILE_DESCRIPTOR_SET]),
+                );
+                TransportInfoLayer::new(Kind::Grpc, endpoint, ctx.app().clone(), single_reply)
                     .layer(routes.into_axum_router())
             })
             .await
