@@ -158,7 +158,10 @@ impl GrpcServerBuilder {
 
     /// Describes a service that kratos-build did not generate (a plain tonic
     /// `FooServer`) to reflection: its encoded `FileDescriptorSet`, e.g.
-    /// from `tonic_prost_build`'s `file_descriptor_set_path`.
+    /// from `tonic_prost_build`'s `file_descriptor_set_path`. The server also
+    /// learns from it, when it starts, which methods reply with one message
+    /// ([`TransportInfo::single_reply`](kratos_core::TransportInfo::single_reply)):
+    /// their replies need no guard against a panicking stream.
     pub fn file_descriptor_set(self, encoded: &'static [u8]) -> Self {
         super::reflection::register(encoded);
         self
