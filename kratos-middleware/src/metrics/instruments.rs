@@ -28,7 +28,7 @@ pub(super) struct Names {
 #[derive(Debug)]
 pub(super) struct Instruments {
     names: Names,
-    /// By [`Kind`] (HTTP, gRPC), then by operation (FNV: a short key hashed
+    /// By [`Kind`] (HTTP, gRPC), then by operation (foldhash: a short key hashed
     /// on every call).
     ops: [RwLock<FastMap<Box<str>, Arc<Operation>>>; 2],
 }

@@ -37,7 +37,7 @@ impl Methods {
 /// server is built.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Operations {
-    /// FNV: a route template is looked up on every request.
+    /// foldhash: a route template is looked up on every request.
     by_template: FastMap<Arc<str>, Template>,
 }
 
