@@ -1,6 +1,7 @@
-//! What a connection is doing: how many calls it has in flight and since
-//! when it has had none, so that the accept loop can close idle connections
-//! first.
+//! What a connection is doing: how many calls it has in flight, and how
+//! many have started, so that a watcher can tell since when it has
+//! certainly had none (to close idle connections, and those first when the
+//! accept loop needs room) without a call reading the clock.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -9,45 +10,56 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// The calls in flight on one connection and when the last one ended.
+/// One call started: the high half of [`Activity::calls`] counts starts,
+/// the low half calls in flight.
+const STARTED: u64 = 1 << 32;
+/// The calls in flight in [`Activity::calls`].
+const IN_FLIGHT: u64 = STARTED - 1;
+
+/// The calls of one connection.
 #[derive(Debug)]
 pub(crate) struct Activity {
-    in_flight: AtomicUsize,
+    /// Calls started (high 32 bits, wrapping) and in flight (low 32 bits),
+    /// in one word: a watcher that reads the same word twice knows that no
+    /// call started in between.
+    calls: AtomicU64,
     /// Woken when a call starts, if anyone waits for that (`watchers`).
     started: Notify,
     /// How many [`busy_within`](Self::busy_within) wait: a call's start
     /// notifies (taking the notification's lock) only then.
     watchers: AtomicUsize,
-    /// When the connection last became idle, in milliseconds since `origin`.
-    idle_since: AtomicU64,
-    origin: Instant,
+    /// When the connection was accepted (idle since then until a call).
+    accepted: Instant,
 }
 
 impl Activity {
     /// A connection accepted now, idle since now.
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
-            in_flight: AtomicUsize::new(0),
+            calls: AtomicU64::new(0),
             started: Notify::new(),
             watchers: AtomicUsize::new(0),
-            idle_since: AtomicU64::new(0),
-            origin: Instant::now(),
+            accepted: Instant::now(),
         })
     }
 
-    /// How long the connection has had no call in flight (`None`: a call is
-    /// in flight).
-    pub(crate) fn idle_for(&self, now: Instant) -> Option<Duration> {
-        if self.in_flight.load(Ordering::Acquire) > 0 {
-            return None;
+    /// Whether a call is in flight.
+    fn busy(&self) -> bool {
+        self.calls.load(Ordering::SeqCst) & IN_FLIGHT > 0
+    }
+
+    /// A watch of this connection's idleness for one watcher.
+    pub(crate) fn watch(&self) -> IdleWatch<'_> {
+        IdleWatch {
+            activity: self,
+            // Nothing started yet at `accepted`: idle since then.
+            quiet_since: Some((0, self.accepted)),
         }
-        let since = Duration::from_millis(self.idle_since.load(Ordering::Acquire));
-        Some(now.saturating_duration_since(self.origin + since))
     }
 
     /// A call starts; it is in flight until the returned [`Busy`] drops.
     pub(crate) fn begin(self: &Arc<Self>) -> Busy {
-        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.calls.fetch_add(STARTED + 1, Ordering::SeqCst);
         // Sequentially consistent with `busy_within`: either it counts as a
         // watcher here (and is registered, so the notification wakes it),
         // or it sees this call in flight.
@@ -66,10 +78,42 @@ impl Activity {
         // between wakes it.
         started.as_mut().enable();
         let _watching = Watching::new(&self.watchers);
-        if self.in_flight.load(Ordering::SeqCst) > 0 {
+        if self.busy() {
             return;
         }
         let _ = tokio::time::timeout(linger, started).await;
+    }
+}
+
+/// What one watcher has seen of a connection: since when it has certainly
+/// had no call in flight. Each look reads the calls' word; the connection
+/// has been idle since the first look that read the word it reads now with
+/// no call in flight (no call started in between, none was in flight at
+/// the first). So a look tells a lower bound of the idle time, exact to the
+/// spacing of the looks, and a call pays no clock read for it.
+#[derive(Debug)]
+pub(crate) struct IdleWatch<'a> {
+    activity: &'a Activity,
+    /// The word of the first look of the current quiet stretch, and when.
+    quiet_since: Option<(u64, Instant)>,
+}
+
+impl IdleWatch<'_> {
+    /// How long the connection has certainly had no call in flight, as of
+    /// `now` (`None`: a call is in flight).
+    pub(crate) fn idle_for(&mut self, now: Instant) -> Option<Duration> {
+        let calls = self.activity.calls.load(Ordering::SeqCst);
+        if calls & IN_FLIGHT > 0 {
+            self.quiet_since = None;
+            return None;
+        }
+        match self.quiet_since {
+            Some((seen, since)) if seen == calls => Some(now.saturating_duration_since(since)),
+            _ => {
+                self.quiet_since = Some((calls, now));
+                Some(Duration::ZERO)
+            }
+        }
     }
 }
 
@@ -96,28 +140,7 @@ pub(crate) struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let activity = &self.0;
-        let mut in_flight = activity.in_flight.load(Ordering::Acquire);
-        loop {
-            // Only the call that leaves the connection idle reads the clock,
-            // and stamps before its decrement: whoever sees no call in flight
-            // also sees when the last one ended. (Should another call start
-            // meanwhile, the exchange fails and this one is not the last.)
-            if in_flight == 1 {
-                let millis =
-                    u64::try_from(activity.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
-                activity.idle_since.store(millis, Ordering::Release);
-            }
-            match activity.in_flight.compare_exchange_weak(
-                in_flight,
-                in_flight - 1,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return,
-                Err(now) => in_flight = now,
-            }
-        }
+        self.0.calls.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -126,45 +149,53 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn a_connection_is_idle_only_with_no_call_in_flight() {
+    async fn a_connection_is_idle_since_it_was_accepted_until_a_call() {
         let activity = Activity::new();
+        let mut watch = activity.watch();
         tokio::time::advance(Duration::from_secs(5)).await;
-        assert_eq!(
-            activity.idle_for(Instant::now()),
-            Some(Duration::from_secs(5))
-        );
+        assert_eq!(watch.idle_for(Instant::now()), Some(Duration::from_secs(5)));
 
         let call = activity.begin();
-        assert_eq!(
-            activity.idle_for(Instant::now()),
-            None,
-            "a call is in flight"
-        );
+        assert_eq!(watch.idle_for(Instant::now()), None, "a call is in flight");
         tokio::time::advance(Duration::from_secs(2)).await;
         drop(call);
-        tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(
-            activity.idle_for(Instant::now()),
-            Some(Duration::from_secs(1)),
-            "idle since the call ended"
+            watch.idle_for(Instant::now()),
+            Some(Duration::ZERO),
+            "idle from this look on"
         );
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(watch.idle_for(Instant::now()), Some(Duration::from_secs(1)));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_last_call_to_end_stamps_when_the_connection_became_idle() {
+    async fn a_call_between_two_looks_restarts_the_quiet_stretch() {
         let activity = Activity::new();
-        let (first, second) = (activity.begin(), activity.begin());
-        tokio::time::advance(Duration::from_secs(2)).await;
-        drop(first);
-        assert_eq!(activity.idle_for(Instant::now()), None, "one call left");
+        let mut watch = activity.watch();
         tokio::time::advance(Duration::from_secs(3)).await;
-        drop(second);
+        assert_eq!(watch.idle_for(Instant::now()), Some(Duration::from_secs(3)));
+        // Started and ended between two looks: no look saw it in flight.
+        drop(activity.begin());
         tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(
-            activity.idle_for(Instant::now()),
-            Some(Duration::from_secs(1)),
-            "idle since the second call ended"
+            watch.idle_for(Instant::now()),
+            Some(Duration::ZERO),
+            "a call ran since the last look"
         );
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(watch.idle_for(Instant::now()), Some(Duration::from_secs(2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_connection_is_busy_until_its_last_call_ends() {
+        let activity = Activity::new();
+        let mut watch = activity.watch();
+        let (first, second) = (activity.begin(), activity.begin());
+        drop(first);
+        assert_eq!(watch.idle_for(Instant::now()), None, "one call left");
+        drop(second);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(watch.idle_for(Instant::now()), Some(Duration::ZERO));
     }
 
     #[tokio::test(start_paused = true)]

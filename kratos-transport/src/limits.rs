@@ -86,7 +86,10 @@ impl Limits {
         self
     }
 
-    /// How long a connection may stay open with no call in flight.
+    /// How long a connection may stay open with no call in flight. The
+    /// connection's calls are looked at four times per timeout (a call
+    /// reads no clock for it), so an idle connection is closed after
+    /// between one and 1.25 timeouts.
     pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
         self

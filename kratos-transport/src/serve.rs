@@ -36,6 +36,8 @@ const EVICT_EVERY: Duration = Duration::from_millis(250);
 /// At the connection cap, a connection idle for this long is closed to make
 /// room (a connection that just opened gets time to send its request).
 const EVICT_IDLE_AFTER: Duration = Duration::from_secs(1);
+/// How many times per idle timeout a connection's activity is looked at.
+const IDLE_LOOKS: u32 = 4;
 /// When the server stops, how long an idle connection is kept open for a
 /// request the client may already have sent on it (over HTTP/1.1 a client
 /// cannot tell a connection closed while its request was on the way from
@@ -567,40 +569,45 @@ where
 /// Why a connection is to close: the server stops, the connection had no
 /// call in flight for its idle timeout, or the accept loop needs its room.
 /// Watched in a task of its own (stopped with the connection): in the
-/// connection's `select!`, the two notifications and the timer would be
-/// polled again at each of its wakes (every frame), where the task's handle
-/// is one check.
+/// connection's `select!`, the notifications and the timer would be polled
+/// again at each of its wakes (every frame), where the task's handle is one
+/// check.
 fn close_reason(tokens: &Tokens, activity: &Arc<Activity>) -> AbortOnDropHandle<&'static str> {
     let (tokens, activity) = (tokens.clone(), activity.clone());
     AbortOnDropHandle::new(tokio::spawn(async move {
-        tokio::select! {
-            () = tokens.shutdown.cancelled() => "the server stops",
-            () = idle(&activity, tokens.idle_timeout) => "idle timeout",
-            () = evicted(&tokens, &activity) => "connection limit",
+        let timeout = tokens.idle_timeout;
+        // Looked at IDLE_LOOKS times per timeout: closed after between one
+        // and 1 + 1/IDLE_LOOKS timeouts of idleness.
+        let every = (timeout / IDLE_LOOKS).max(Duration::from_millis(1));
+        let mut watch = activity.watch();
+        let mut next = Instant::now() + every;
+        loop {
+            tokio::select! {
+                biased;
+                () = tokens.shutdown.cancelled() => return "the server stops",
+                () = tokio::time::sleep_until(next) => {
+                    next += every;
+                    if watch.idle_for(Instant::now()).is_some_and(|idle| idle >= timeout) {
+                        return "idle timeout";
+                    }
+                }
+                () = tokens.evict.notified() => {
+                    if watch.idle_for(Instant::now()).is_some_and(|idle| idle >= EVICT_IDLE_AFTER) {
+                        return "connection limit";
+                    }
+                }
+            }
         }
     }))
-}
-
-/// Resolves once the connection has had no call in flight for `timeout`.
-async fn idle(activity: &Activity, timeout: Duration) {
-    let mut at = Instant::now() + timeout;
-    loop {
-        tokio::time::sleep_until(at).await;
-        let now = Instant::now();
-        match activity.idle_for(now) {
-            Some(idle) if idle >= timeout => return,
-            Some(idle) => at = now + (timeout - idle),
-            None => at = now + timeout,
-        }
-    }
 }
 
 /// Resolves when the accept loop needs room and this connection has been
 /// idle for [`EVICT_IDLE_AFTER`].
 async fn evicted(tokens: &Tokens, activity: &Activity) {
+    let mut watch = activity.watch();
     loop {
         tokens.evict.notified().await;
-        if activity
+        if watch
             .idle_for(Instant::now())
             .is_some_and(|idle| idle >= EVICT_IDLE_AFTER)
         {

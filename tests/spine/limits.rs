@@ -387,3 +387,103 @@ async fn accepted_connections_get_tcp_keepalive_unless_turned_off() {
         app.stop().await.unwrap();
     }
 }
+
+/// Sends one HTTP/1.1 request for `path` on `stream` and reads its answer
+/// (the connection stays open).
+async fn call_on(stream: &mut TcpStream, path: &str, expect: &str) {
+    let head = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    read_answer(stream, expect).await;
+}
+
+/// Reads until an answer whose body is `expect` has arrived; it is a 200.
+async fn read_answer(stream: &mut TcpStream, expect: &str) {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&seen).ends_with(expect) {
+        let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        assert!(n > 0, "closed before the answer {expect:?}");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(seen.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&seen));
+}
+
+#[tokio::test]
+async fn a_connection_idle_for_its_timeout_is_closed_and_one_with_a_call_in_flight_is_not() {
+    let gate = Arc::new(Semaphore::new(0));
+    let g = gate.clone();
+    let http = HttpServer::builder()
+        .address(([127, 0, 0, 1], 0))
+        .route("/hello", get(|| async { "hello" }))
+        .route(
+            "/held",
+            get(move || {
+                let gate = g.clone();
+                async move {
+                    gate.acquire().await.unwrap().forget();
+                    "released"
+                }
+            }),
+        )
+        // The header timeout far beyond the idle one: only the idle
+        // timeout can close these connections.
+        .limits(
+            Limits::default()
+                .with_idle_timeout(Duration::from_millis(300))
+                .with_header_read_timeout(Duration::from_secs(60)),
+        )
+        .build();
+    let app = start_app(App::builder().name("idle").server(http)).await;
+    let target = addr(&app, "http://");
+
+    let mut idle = TcpStream::connect(target).await.unwrap();
+    call_on(&mut idle, "/hello", "hello").await;
+    let mut held = TcpStream::connect(target).await.unwrap();
+    held.write_all(b"GET /held HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(20))
+            .await
+            .is_ok(),
+        "an idle connection outlived its idle timeout"
+    );
+    // Held for more than three idle timeouts, as the idle one closed and after.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    gate.add_permits(1);
+    read_answer(&mut held, "released").await;
+    app.stop().await.expect("a clean stop");
+}
+
+#[tokio::test]
+async fn at_the_connection_cap_an_idle_connection_makes_room_for_a_new_one() {
+    let http = HttpServer::builder()
+        .address(([127, 0, 0, 1], 0))
+        .route("/hello", get(|| async { "hello" }))
+        // Neither the idle nor the header timeout can close it here.
+        .limits(
+            Limits::default()
+                .with_max_connections(1)
+                .with_header_read_timeout(Duration::from_secs(60)),
+        )
+        .build();
+    let app = start_app(App::builder().name("evict").server(http)).await;
+    let target = addr(&app, "http://");
+
+    // The one slot: a connection that made a call and is now idle.
+    let mut idle = TcpStream::connect(target).await.unwrap();
+    call_on(&mut idle, "/hello", "hello").await;
+    // A second connection waits for the slot, which the idle one yields.
+    let mut second = TcpStream::connect(target).await.unwrap();
+    call_on(&mut second, "/hello", "hello").await;
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(20))
+            .await
+            .is_ok(),
+        "the idle connection was kept"
+    );
+    app.stop().await.expect("a clean stop");
+}
