@@ -5,11 +5,11 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use axum::extract::MatchedPath;
-use foldhash::HashSet as FastSet;
 use kratos_core::{AppInfo, Kind, TransportInfo};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::grpc::methods::MethodPaths;
 use crate::http::operations::Operations;
 
 /// Inserts [`TransportInfo`] with the server's [`AppInfo`] into each
@@ -41,19 +41,14 @@ struct Bound {
     app: AppInfo,
     /// The gRPC methods whose reply is one message
     /// ([`TransportInfo::single_reply`]).
-    single_reply: FastSet<Box<str>>,
+    single_reply: MethodPaths,
 }
 
 impl TransportInfoLayer {
     /// A layer with no recorded operations, bound to `endpoint` and `app`,
     /// and to the request paths of the gRPC methods whose reply is one
     /// message.
-    pub(crate) fn new(
-        kind: Kind,
-        endpoint: &str,
-        app: AppInfo,
-        single_reply: FastSet<Box<str>>,
-    ) -> Self {
+    pub(crate) fn new(kind: Kind, endpoint: &str, app: AppInfo, single_reply: MethodPaths) -> Self {
         let layer = Self::unbound(kind);
         layer.bind_with(endpoint, app, single_reply);
         layer
@@ -72,10 +67,10 @@ impl TransportInfoLayer {
     /// Binds the layer, and every clone of it, to its server's endpoint and
     /// app. Once: a server starts once.
     pub(crate) fn bind(&self, endpoint: &str, app: AppInfo) {
-        self.bind_with(endpoint, app, FastSet::default());
+        self.bind_with(endpoint, app, MethodPaths::default());
     }
 
-    fn bind_with(&self, endpoint: &str, app: AppInfo, single_reply: FastSet<Box<str>>) {
+    fn bind_with(&self, endpoint: &str, app: AppInfo, single_reply: MethodPaths) {
         let _ = self.bound.set(Bound {
             endpoint: endpoint.into(),
             app,

@@ -505,11 +505,14 @@ impl Protocol {
     /// gRPC speaks HTTP/2 only (`http2_only`): it is served with hyper's
     /// HTTP/2 connection directly, without sniffing the protocol first (and
     /// without the rewind buffer every read of a sniffed connection goes
-    /// through).
+    /// through), and its replies carry no `date` header, as grpc-go's (the
+    /// server of Go Kratos) do not: gRPC defines none, and hyper would read
+    /// the clock, allocate and encode one for every reply.
     fn new(http2_only: bool, limits: &Limits) -> Self {
         if http2_only {
             let mut h2 = http2::Builder::new(TokioExecutor::new());
             h2.timer(TokioTimer::new())
+                .auto_date_header(false)
                 .max_concurrent_streams(limits.http2_max_concurrent_streams())
                 .keep_alive_interval(limits.http2_keepalive_interval())
                 .keep_alive_timeout(limits.http2_keepalive_timeout());

@@ -408,7 +408,11 @@ async fn read_answer(stream: &mut TcpStream, expect: &str) {
         assert!(n > 0, "closed before the answer {expect:?}");
         seen.extend_from_slice(&buf[..n]);
     }
-    assert!(seen.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&seen));
+    assert!(
+        seen.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&seen)
+    );
 }
 
 #[tokio::test]

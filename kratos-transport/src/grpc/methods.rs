@@ -9,7 +9,6 @@
 //! descriptor without decoding it, so a set is read in microseconds where
 //! decoding it whole took milliseconds (see [`reflection`](super::reflection)).
 
-use foldhash::HashSet as FastSet;
 use prost::Message;
 
 /// `google.protobuf.FileDescriptorSet`, only its files.
@@ -50,10 +49,8 @@ struct MethodDescriptor {
 /// The request paths (`/package.Service/Method`) of the methods in `sets`
 /// whose reply is one message (unary and client-streaming calls). A set that
 /// does not decode adds nothing: its methods' replies stay guarded.
-pub(crate) fn single_reply_paths<'a>(
-    sets: impl IntoIterator<Item = &'a [u8]>,
-) -> FastSet<Box<str>> {
-    let mut paths = FastSet::default();
+pub(crate) fn single_reply_paths<'a>(sets: impl IntoIterator<Item = &'a [u8]>) -> MethodPaths {
+    let mut paths = MethodPaths::default();
     for set in sets {
         let Ok(set) = FileSet::decode(set) else {
             continue;
@@ -80,6 +77,38 @@ pub(crate) fn single_reply_paths<'a>(
     paths
 }
 
+/// A set of request paths, looked up at every call: by length first (an
+/// index), then among the few paths of that length (sorted), so a lookup
+/// compares the path once or twice instead of hashing it.
+#[derive(Debug, Default)]
+pub(crate) struct MethodPaths {
+    by_length: Vec<Vec<Box<str>>>,
+}
+
+impl MethodPaths {
+    fn insert(&mut self, path: Box<str>) {
+        if self.by_length.len() <= path.len() {
+            self.by_length.resize_with(path.len() + 1, Vec::new);
+        }
+        let same_length = &mut self.by_length[path.len()];
+        if let Err(at) = same_length.binary_search(&path) {
+            same_length.insert(at, path);
+        }
+    }
+
+    /// Whether `path` is in the set.
+    pub(crate) fn contains(&self, path: &str) -> bool {
+        self.by_length
+            .get(path.len())
+            .is_some_and(|same_length| same_length.binary_search_by(|p| (**p).cmp(path)).is_ok())
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.by_length.iter().all(Vec::is_empty)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +117,11 @@ mod tests {
     fn unary_and_client_streaming_methods_have_one_reply() {
         let paths = single_reply_paths([tonic_health::pb::FILE_DESCRIPTOR_SET]);
         assert!(paths.contains("/grpc.health.v1.Health/Check"), "{paths:?}");
+        assert!(!paths.contains("/grpc.health.v1.Health/Chick"), "{paths:?}");
+        assert!(
+            !paths.contains("/grpc.health.v1.Health/Checks"),
+            "{paths:?}"
+        );
         assert!(
             !paths.contains("/grpc.health.v1.Health/Watch"),
             "Watch streams: {paths:?}"

@@ -5,7 +5,7 @@
 
 mod client;
 mod health;
-mod methods;
+pub(crate) mod methods;
 pub mod reflection;
 mod server;
 
