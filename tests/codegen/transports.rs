@@ -28,14 +28,20 @@ async fn the_same_calls_over_grpc_and_http_return_equal_data() {
         .into_inner();
     assert_eq!(created.total_cents, 500);
 
-    let over_grpc = grpc
+    let reply = grpc
         .get_order(GetOrderRequest {
             id: created.id,
             user_id: 0,
         })
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
+    // As from grpc-go (Go Kratos): no date header on gRPC replies.
+    assert!(
+        reply.metadata().get("date").is_none(),
+        "{:?}",
+        reply.metadata()
+    );
+    let over_grpc = reply.into_inner();
     let (status, headers, body) = send(
         http::Method::GET,
         &format!("{}/api/v1/orders/{}", app.http, created.id),
@@ -45,6 +51,7 @@ async fn the_same_calls_over_grpc_and_http_return_equal_data() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["content-type"], "application/json");
+    assert!(headers.contains_key("date"), "HTTP replies are dated");
     // Reply metadata set by the service becomes HTTP headers.
     assert_eq!(headers["x-order-source"], "memory");
     let over_http: Order = serde_json::from_str(&body).unwrap();
